@@ -1,0 +1,3 @@
+module github.com/plotline-dev/plotline
+
+go 1.26.8
