@@ -1,0 +1,154 @@
+// Package sqlite is Plotline's embedded store: every record kind kept as an
+// append-only series of versions in SQLite (modernc.org/sqlite, pure Go).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plotline-dev/plotline"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a SQLite-backed plotline.Store. Writes go through a single
+// connection (SQLite allows one writer); reads use a pool.
+type DB struct {
+	Path string
+	// Now returns the record clock; tests replace it to control time.
+	Now func() time.Time
+
+	write *sql.DB
+	read  *sql.DB
+
+	mu   sync.Mutex // guards last
+	last int64      // last recorded_at handed out, to keep the clock strictly increasing
+}
+
+var _ plotline.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database at path and applies migrations.
+func Open(ctx context.Context, path string) (*DB, error) {
+	db := &DB{Path: path, Now: time.Now}
+	dsn := func(txlock string) string {
+		q := url.Values{}
+		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		q.Set("_txlock", txlock)
+		return "file:" + path + "?" + q.Encode()
+	}
+	var err error
+	if db.write, err = sql.Open("sqlite", dsn("immediate")); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.write.SetMaxOpenConns(1)
+	if db.read, err = sql.Open("sqlite", dsn("deferred")); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.read.SetMaxOpenConns(max(2, runtime.NumCPU()))
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err1 := db.write.Close()
+	err2 := db.read.Close()
+	if err1 != nil {
+		return err1
+	}
+	return err2
+}
+
+// ReadDB exposes the read pool to packages that query the schema directly
+// (the analytics index builder and the SQL baseline).
+func (db *DB) ReadDB() *sql.DB { return db.read }
+
+// migrate applies every embedded migration not yet applied, each in its own
+// transaction, in file-name order.
+func (db *DB) migrate(ctx context.Context) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return fmt.Errorf("create migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if err := db.migrateFile(ctx, name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateFile(ctx context.Context, name string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // rollback after commit is a no-op
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	body, err := fs.ReadFile(migrations, name)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range strings.Split(string(body), ";\n") {
+		if strings.TrimSpace(stripComments(stmt)) == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (name) VALUES (?)`, name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if i := strings.Index(line, "--"); i >= 0 {
+			line = line[:i]
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+// tick returns the next record-clock instant, strictly after the last one.
+func (db *DB) tick() int64 {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	now := db.Now().UnixNano()
+	if now <= db.last {
+		now = db.last + 1
+	}
+	db.last = now
+	return now
+}
