@@ -82,6 +82,9 @@ type Incident struct {
 	Location      Location `json:"location"`
 	TargetCountry string   `json:"target_country"`
 	TargetType    string   `json:"target_type,omitempty"`
+	// EventType is an imported dataset's own classification (ACLED
+	// event_type, GTD attacktype1_txt, UCDP type_of_violence); empty for curated records.
+	EventType     string   `json:"event_type,omitempty"`
 	Weapons       []string `json:"weapons,omitempty"`
 	Killed        Range    `json:"killed"`
 	Injured       Range    `json:"injured"`

@@ -1,0 +1,223 @@
+// Command plotline is the one Plotline binary: it wires the store, the
+// curated dataset, the analysis and the server together. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/dataset"
+	"github.com/plotline-dev/plotline/internal/sqlite"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	m := NewMain(os.Stdout, os.Stderr, os.Getenv)
+	err := m.Run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "plotline:", plotline.ErrorMessage(err))
+			if plotline.ErrorCode(err) == plotline.EINTERNAL {
+				fmt.Fprintln(os.Stderr, "  cause:", err)
+			}
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+// exitCode maps error codes to exit statuses: 2 for bad input, 1 otherwise.
+func exitCode(err error) int {
+	switch plotline.ErrorCode(err) {
+	case plotline.EINVALID, plotline.ENOTFOUND:
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+// Main is the program, with its outputs and environment passed in so tests
+// can drive it end to end.
+type Main struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// Now is the clock used for "today" (default as-of dates).
+	Now func() time.Time
+}
+
+// NewMain returns a Main writing to the given streams.
+func NewMain(stdout, stderr io.Writer, getenv func(string) string) *Main {
+	return &Main{Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now}
+}
+
+type command struct {
+	summary string
+	run     func(m *Main, ctx context.Context, args []string) error
+}
+
+func (m *Main) commands() map[string]command {
+	return map[string]command{
+		"serve":   {"run the web app and JSON API", (*Main).serve},
+		"query":   {"list incidents matching a filter", (*Main).query},
+		"show":    {"print one incident with its attribution timeline and sources", (*Main).show},
+		"report":  {"run a report (external-ops)", (*Main).report},
+		"dataset": {"check or load the curated dataset (check [DIR] | load)", (*Main).datasetCmd},
+		"history": {"list the versions of one record (history KIND ID)", (*Main).history},
+	}
+}
+
+// Run dispatches to a subcommand.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	cmds := m.commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		m.usage(cmds)
+		return flag.ErrHelp
+	}
+	// Accept a global --db before the subcommand too.
+	var pre []string
+	for len(args) > 1 && strings.HasPrefix(args[0], "-") {
+		if strings.Contains(args[0], "=") {
+			pre, args = append(pre, args[0]), args[1:]
+			continue
+		}
+		pre, args = append(pre, args[0], args[1]), args[2:]
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		m.usage(cmds)
+		return plotline.Errorf(plotline.EINVALID, "unknown command %q", args[0])
+	}
+	return cmd.run(m, ctx, append(pre, args[1:]...))
+}
+
+func (m *Main) usage(cmds map[string]command) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	fmt.Fprintln(m.Stderr, "Usage: plotline [--db PATH] COMMAND [flags] [args]\n\nCommands:")
+	for _, n := range names {
+		fmt.Fprintf(m.Stderr, "  %-9s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintln(m.Stderr, "\nThe database is plotline.db unless --db or PLOTLINE_DB says otherwise. Run 'plotline COMMAND -h' for a command's flags.")
+}
+
+// flags is what every command accepts.
+type flags struct {
+	*flag.FlagSet
+	db string
+}
+
+func (m *Main) newFlags(name, usage string) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	f := &flags{FlagSet: fs}
+	def := m.Getenv("PLOTLINE_DB")
+	if def == "" {
+		def = "plotline.db"
+	}
+	fs.StringVar(&f.db, "db", def, "database path (or PLOTLINE_DB)")
+	fs.Usage = func() {
+		fmt.Fprintf(m.Stderr, "Usage: plotline %s %s\n\nFlags:\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return f
+}
+
+// parse parses flags wherever they stand among the positional arguments.
+func (f *flags) parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.Parse(args); err != nil {
+			return nil, err
+		}
+		args = f.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// openStore opens the database, loading the curated dataset into a new one.
+func (m *Main) openStore(ctx context.Context, path string) (*sqlite.DB, error) {
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	empty, err := db.Empty(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if empty {
+		ds, err := dataset.Load(dataset.Files)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("curated dataset: %w", err)
+		}
+		if _, err := db.Apply(ctx, ds.Batch); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("load curated dataset: %w", err)
+		}
+		fmt.Fprintf(m.Stderr, "plotline: new database %s: loaded the curated dataset (%d incidents, %d actors, %d sources; %s)\n",
+			path, len(ds.Batch.Incidents), len(ds.Batch.Actors), len(ds.Batch.Sources), ds.Digest)
+	}
+	return db, nil
+}
+
+// asOfFlags registers --as-of (world clock) and --recorded (record clock).
+type asOfFlags struct{ stated, recorded string }
+
+func (a *asOfFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.stated, "as-of", "", "world clock: only what had been stated (and made public) by this day, YYYY-MM-DD")
+	fs.StringVar(&a.recorded, "recorded", "", "record clock: only what Plotline had recorded by this day (YYYY-MM-DD) or instant (RFC 3339)")
+}
+
+func (a *asOfFlags) parse() (plotline.AsOf, error) {
+	var out plotline.AsOf
+	if a.stated != "" {
+		d, err := plotline.ParseDay(a.stated)
+		if err != nil {
+			return out, plotline.FieldError("as-of", "%v", err)
+		}
+		out.Stated = &d
+	}
+	if a.recorded != "" {
+		t, err := parseInstant(a.recorded)
+		if err != nil {
+			return out, plotline.FieldError("recorded", "%v", err)
+		}
+		out.Recorded = &t
+	}
+	return out, nil
+}
+
+// parseInstant reads an RFC 3339 instant, or a day meaning its last instant.
+func parseInstant(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	d, err := plotline.ParseDay(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a day nor an RFC 3339 time", s)
+	}
+	return d.EndTime(), nil
+}
+
+// today returns the current day on Main's clock.
+func (m *Main) today() plotline.Day { return plotline.DayOf(m.Now()) }
