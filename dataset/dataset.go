@@ -109,8 +109,9 @@ type loader struct {
 	// refs to check once every file is read
 	sourceRefs []ref
 	actorRefs  []ref
-	affAt      []origin // parallel to batch.Affiliations
-	incAt      []origin // parallel to batch.Incidents
+	reported   map[string]bool // file + field path already reported
+	affAt      []origin        // parallel to batch.Affiliations
+	incAt      []origin        // parallel to batch.Incidents
 }
 
 type ref struct {
@@ -127,6 +128,10 @@ func (l *loader) failAt(at origin, field, format string, args ...any) {
 	if field != "" {
 		p += "." + field
 	}
+	if l.reported == nil {
+		l.reported = map[string]bool{}
+	}
+	l.reported[at.file+"\x00"+p] = true
 	l.fail(at.file, lineOf(l.nodes[at.file], p), p, format, args...)
 }
 
@@ -190,6 +195,9 @@ func (l *loader) date(at origin, field, s string) plotline.Date {
 // validated reports domain validation errors against their lines.
 func (l *loader) validated(at origin, errs []*plotline.Error) {
 	for _, e := range errs {
+		if l.reported[at.file+"\x00"+at.path+"."+e.Field] {
+			continue // a parse error was already reported for this field
+		}
 		l.failAt(at, e.Field, "%s", e.Message)
 	}
 }
