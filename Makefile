@@ -1,0 +1,35 @@
+# Everyday tasks. Each is also written out in README.md.
+GO ?= go
+PG ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+
+.PHONY: run test test-all lint fuzz bench build check
+
+run:            ## run Plotline on the embedded default database (plotline.db)
+	$(GO) run ./cmd/plotline serve
+
+build:          ## build the one binary, pure Go
+	CGO_ENABLED=0 $(GO) build -o plotline ./cmd/plotline
+
+test:           ## run the tests (PostgreSQL and browser tests skip with a message when unavailable)
+	$(GO) test ./...
+
+test-all:       ## run the tests as CI does: with PostgreSQL and Chromium
+	PLOTLINE_TEST_POSTGRES='$(PG)' $(GO) test ./...
+
+check:          ## validate the curated dataset
+	$(GO) run ./cmd/plotline dataset check
+
+lint:           ## gofmt, go vet, and staticcheck when installed
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed; skipped"; fi
+
+fuzz:           ## run every fuzz target for a short while (FUZZTIME=30s)
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run=NONE -fuzz="^$$f$$" -fuzztime=$${FUZZTIME:-30s} $$pkg || exit 1; \
+		done; \
+	done
+
+bench:          ## benchmark the engine against SQLite and DuckDB on generated data (see bench/)
+	cd bench && $(GO) run . -rows $${ROWS:-2500000}
