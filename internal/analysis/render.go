@@ -14,7 +14,7 @@ func WriteExternalOps(w io.Writer, g *Graph, r *ExternalOpsReport, md bool) erro
 	p := &printer{w: w, md: md}
 	p.title(fmt.Sprintf("External plots and attacks by %s, %s to %s", g.Name(r.Org), r.From, r.To))
 	p.para(fmt.Sprintf("Counting rule: %s. As known on %s.", r.RuleText, r.AsOf))
-	head := fmt.Sprintf("Total: %d (%d attacks, %d plots).", r.Total, r.ByKind[plotline.KindAttack], r.ByKind[plotline.KindPlot])
+	head := fmt.Sprintf("Total: %d (%s, %s).", r.Total, plural(r.ByKind[plotline.KindAttack], "attack"), plural(r.ByKind[plotline.KindPlot], "plot"))
 	if r.RelatedTo != "" {
 		head += fmt.Sprintf(" Related to %s or a unit under it: %d. Not related: %d.", r.RelatedName, r.Related, r.Unrelated)
 	}
@@ -143,4 +143,11 @@ func escapeCells(r []string) []string {
 		out[i] = strings.ReplaceAll(c, "|", `\|`)
 	}
 	return out
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
