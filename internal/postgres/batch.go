@@ -1,0 +1,243 @@
+package postgres
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/plotline-dev/plotline"
+)
+
+// This file turns a batch into rows exactly as internal/sqlite does (same
+// JSON bytes, same query columns, same validation errors and field paths),
+// so both stores hold byte-identical data and migrate-store can compare
+// them. The conformance suite holds the two in step.
+
+// row is one record ready to store: its kind, ID, JSON body and the extra
+// columns its version table keeps for querying.
+type row struct {
+	kind string
+	id   string
+	data []byte
+	cols []string
+	vals []any
+}
+
+func sourceRow(s *plotline.Source) (row, error) {
+	b, err := json.Marshal(s)
+	return row{kind: plotline.RecSource, id: s.ID, data: b, cols: []string{"tlp"}, vals: []any{s.TLP}}, err
+}
+
+func actorRow(a *plotline.Actor) (row, error) {
+	b, err := json.Marshal(a)
+	return row{kind: plotline.RecActor, id: a.ID, data: b}, err
+}
+
+func affiliationRow(f *plotline.Affiliation) (row, error) {
+	b, err := json.Marshal(f)
+	return row{kind: plotline.RecAffiliation, id: f.ID, data: b,
+		cols: []string{"child_id", "parent_id"}, vals: []any{f.ChildID, f.ParentID}}, err
+}
+
+func incidentRow(in plotline.Incident) (row, error) {
+	in.Attributions = nil // stored as records of their own
+	b, err := json.Marshal(in)
+	return row{kind: plotline.RecIncident, id: in.ID, data: b,
+		cols: []string{"kind", "date_start", "date_end", "country", "target_country", "origin", "origin_id"},
+		vals: []any{in.Kind, int32(in.Date.Start), int32(in.Date.End), in.Location.Country, in.TargetCountry, in.Origin, in.OriginID}}, err
+}
+
+func attributionRow(a *plotline.Attribution) (row, error) {
+	b, err := json.Marshal(a)
+	return row{kind: plotline.RecAttribution, id: a.ID, data: b,
+		cols: []string{"incident_id", "actor_id", "basis"}, vals: []any{a.IncidentID, a.ActorID, a.Basis}}, err
+}
+
+// rowOf decodes a stored record and recomputes its row, for imports.
+func rowOf(kind string, data []byte) (row, error) {
+	var r row
+	var err error
+	switch kind {
+	case plotline.RecSource:
+		var s plotline.Source
+		if err = json.Unmarshal(data, &s); err == nil {
+			r, err = sourceRow(&s)
+		}
+	case plotline.RecActor:
+		var a plotline.Actor
+		if err = json.Unmarshal(data, &a); err == nil {
+			r, err = actorRow(&a)
+		}
+	case plotline.RecAffiliation:
+		var f plotline.Affiliation
+		if err = json.Unmarshal(data, &f); err == nil {
+			r, err = affiliationRow(&f)
+		}
+	case plotline.RecIncident:
+		var in plotline.Incident
+		if err = json.Unmarshal(data, &in); err == nil {
+			r, err = incidentRow(in)
+		}
+	case plotline.RecAttribution:
+		var a plotline.Attribution
+		if err = json.Unmarshal(data, &a); err == nil {
+			r, err = attributionRow(&a)
+		}
+	default:
+		return row{}, plotline.Errorf(plotline.EINVALID, "%q is not a record kind", kind)
+	}
+	if err != nil {
+		return row{}, fmt.Errorf("decode stored %s: %w", kind, err)
+	}
+	return r, nil
+}
+
+// batchRows validates every record of the batch and turns it into rows, in
+// dependency order (sources, actors, affiliations, incidents, attributions).
+func batchRows(b *plotline.Batch) ([]row, error) {
+	var rows []row
+	var errs []error
+	add := func(prefix string, r row, err error, verrs []*plotline.Error) {
+		for _, e := range verrs {
+			e.Field = prefix + "." + e.Field
+			errs = append(errs, e)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+		rows = append(rows, r)
+	}
+	for i := range b.Sources {
+		r, err := sourceRow(&b.Sources[i])
+		add(fmt.Sprintf("sources[%d]", i), r, err, b.Sources[i].Validate())
+	}
+	for i := range b.Actors {
+		r, err := actorRow(&b.Actors[i])
+		add(fmt.Sprintf("actors[%d]", i), r, err, b.Actors[i].Validate())
+	}
+	for i := range b.Affiliations {
+		r, err := affiliationRow(&b.Affiliations[i])
+		add(fmt.Sprintf("affiliations[%d]", i), r, err, b.Affiliations[i].Validate())
+	}
+	var attrs []*plotline.Attribution
+	for i := range b.Incidents {
+		in := &b.Incidents[i]
+		r, err := incidentRow(*in)
+		add(fmt.Sprintf("incidents[%d]", i), r, err, in.Validate())
+		for j := range in.Attributions {
+			a := &in.Attributions[j]
+			if a.IncidentID == "" {
+				a.IncidentID = in.ID
+			}
+			if a.IncidentID != in.ID {
+				errs = append(errs, plotline.FieldError(fmt.Sprintf("incidents[%d].attributions[%d].incident", i, j),
+					"%q does not match the incident %q", a.IncidentID, in.ID))
+			}
+			attrs = append(attrs, a)
+		}
+	}
+	for i := range b.Attributions {
+		a := &b.Attributions[i]
+		if !plotline.ValidID(a.IncidentID) {
+			errs = append(errs, plotline.FieldError(fmt.Sprintf("attributions[%d].incident", i), "%q is not a valid ID", a.IncidentID))
+		}
+		for _, e := range a.Validate() {
+			e.Field = fmt.Sprintf("attributions[%d].%s", i, e.Field)
+			errs = append(errs, e)
+		}
+		attrs = append(attrs, a)
+	}
+	for _, a := range attrs {
+		r, err := attributionRow(a)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		rows = append(rows, r)
+	}
+	seen := map[plotline.Ref]bool{}
+	for _, r := range rows {
+		ref := plotline.Ref{Kind: r.kind, ID: r.id}
+		if seen[ref] {
+			errs = append(errs, plotline.Errorf(plotline.EINVALID, "%s %q appears twice in one batch", r.kind, r.id))
+		}
+		seen[ref] = true
+	}
+	for i, d := range b.Deletes {
+		if !validKind(d.Kind) {
+			errs = append(errs, plotline.FieldError(fmt.Sprintf("deletes[%d].kind", i), "%q is not a record kind", d.Kind))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, joinInvalid(errs)
+	}
+	return rows, nil
+}
+
+func validKind(k string) bool {
+	switch k {
+	case plotline.RecSource, plotline.RecActor, plotline.RecAffiliation, plotline.RecIncident, plotline.RecAttribution:
+		return true
+	}
+	return false
+}
+
+// joinInvalid returns the first validation error with the count of the rest,
+// keeping the *plotline.Error (and its field) for callers that map codes.
+func joinInvalid(errs []error) error {
+	var first *plotline.Error
+	if !errors.As(errs[0], &first) {
+		return errors.Join(errs...)
+	}
+	if len(errs) == 1 {
+		return first
+	}
+	e := *first
+	e.Message = fmt.Sprintf("%s (and %d more errors)", e.Message, len(errs)-1)
+	return &e
+}
+
+// refCheck is one reference a batch makes, with the input field that makes it.
+type refCheck struct {
+	field, kind, id string
+}
+
+// batchReferences lists, in the order internal/sqlite checks them, every
+// reference the batch's records make, so the first dangling one is reported
+// with the same field path on both stores.
+func batchReferences(b *plotline.Batch) []refCheck {
+	var out []refCheck
+	add := func(field, kind, id string) { out = append(out, refCheck{field, kind, id}) }
+	sources := func(field string, ids []string) {
+		for i, id := range ids {
+			add(fmt.Sprintf("%s[%d]", field, i), plotline.RecSource, id)
+		}
+	}
+	for i, a := range b.Actors {
+		sources(fmt.Sprintf("actors[%d].sources", i), a.Sources)
+	}
+	for i, f := range b.Affiliations {
+		p := fmt.Sprintf("affiliations[%d].", i)
+		add(p+"child", plotline.RecActor, f.ChildID)
+		add(p+"parent", plotline.RecActor, f.ParentID)
+		sources(p+"sources", f.Sources)
+	}
+	attr := func(p string, a *plotline.Attribution) {
+		add(p+"incident", plotline.RecIncident, a.IncidentID)
+		add(p+"actor", plotline.RecActor, a.ActorID)
+		for j, s := range a.Sources {
+			add(fmt.Sprintf("%ssources[%d]", p, j), plotline.RecSource, s.ID)
+		}
+	}
+	for i := range b.Incidents {
+		in := &b.Incidents[i]
+		p := fmt.Sprintf("incidents[%d].", i)
+		sources(p+"sources", in.Sources)
+		for j := range in.Attributions {
+			attr(fmt.Sprintf("%sattributions[%d].", p, j), &in.Attributions[j])
+		}
+	}
+	for i := range b.Attributions {
+		attr(fmt.Sprintf("attributions[%d].", i), &b.Attributions[i])
+	}
+	return out
+}
