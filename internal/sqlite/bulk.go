@@ -1,0 +1,351 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/plotline-dev/plotline"
+)
+
+var _ plotline.ImportStore = (*DB)(nil)
+
+// importTx is the fast write path of an import: one transaction, one
+// change, prepared statements reused across rows. It keeps the versioning
+// of Apply (same row builders, same tables): an unchanged record is left
+// alone, a changed one gets a new version, and every reference is checked
+// before the row is written, so a failed put leaves nothing behind.
+type importTx struct {
+	db     *DB
+	tx     *sql.Tx
+	w      writer
+	ch     plotline.Change
+	stmts  map[string]*sql.Stmt
+	exists map[plotline.Ref]bool // references known to be current
+	done   bool
+}
+
+// BeginImport starts a streaming import recorded as one change by by.
+func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.ImportTx, error) {
+	if by == "" {
+		return nil, plotline.FieldError("by", "every change must say who made it")
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin import: %w", err)
+	}
+	var lastAt sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(recorded_at) FROM changes`).Scan(&lastAt); err != nil {
+		tx.Rollback() //nolint:errcheck // the query error is the one to report
+		return nil, err
+	}
+	db.mu.Lock()
+	db.last = max(db.last, lastAt.Int64)
+	db.mu.Unlock()
+	at := db.tick()
+	res, err := tx.ExecContext(ctx, `INSERT INTO changes (recorded_at, recorded_by, note) VALUES (?, ?, ?)`, at, by, note)
+	if err != nil {
+		tx.Rollback() //nolint:errcheck // the insert error is the one to report
+		return nil, fmt.Errorf("record change: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		tx.Rollback() //nolint:errcheck // the id error is the one to report
+		return nil, err
+	}
+	return &importTx{
+		db: db, tx: tx, w: writer{tx: tx, change: id, at: at},
+		ch:     plotline.Change{ID: id, RecordedAt: timeOf(at), RecordedBy: by, Note: note},
+		stmts:  map[string]*sql.Stmt{},
+		exists: map[plotline.Ref]bool{},
+	}, nil
+}
+
+func (t *importTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := t.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	t.stmts[q] = s
+	return s, nil
+}
+
+// put is writer.put with prepared statements. A record already written by
+// this import is an error: one source record must not appear twice.
+func (t *importTx) put(ctx context.Context, r row) (plotline.PutResult, error) {
+	sel, err := t.stmt(ctx, `SELECT version, data, deleted, change_id FROM `+r.kind+`_v WHERE id = ? AND rec_to IS NULL`)
+	if err != nil {
+		return 0, err
+	}
+	var version int
+	var data sql.NullString
+	var deleted bool
+	var change int64
+	err = sel.QueryRowContext(ctx, r.id).Scan(&version, &data, &deleted, &change)
+	created := errors.Is(err, sql.ErrNoRows)
+	switch {
+	case created:
+		ins, err := t.stmt(ctx, `INSERT OR IGNORE INTO `+r.kind+` (id) VALUES (?)`)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := ins.ExecContext(ctx, r.id); err != nil {
+			return 0, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
+		}
+	case err != nil:
+		return 0, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
+	case change == t.w.change:
+		return 0, plotline.Errorf(plotline.ECONFLICT, "%s %q appears twice in this import", r.kind, r.id)
+	case !deleted && data.String == string(r.data):
+		t.ch.Unchanged++
+		return plotline.PutUnchanged, nil
+	default:
+		cl, err := t.stmt(ctx, `UPDATE `+r.kind+`_v SET rec_to = ? WHERE id = ? AND rec_to IS NULL`)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := cl.ExecContext(ctx, t.w.at, r.id); err != nil {
+			return 0, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
+		}
+	}
+	cols := append([]string{"id", "version", "change_id", "rec_from", "data"}, r.cols...)
+	ins, err := t.stmt(ctx, `INSERT INTO `+r.kind+`_v (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`)
+	if err != nil {
+		return 0, err
+	}
+	vals := append([]any{r.id, version + 1, t.w.change, t.w.at, string(r.data)}, r.vals...)
+	if _, err := ins.ExecContext(ctx, vals...); err != nil {
+		return 0, constraintError(r.kind, r.id, err)
+	}
+	t.exists[plotline.Ref{Kind: r.kind, ID: r.id}] = true
+	if created || deleted {
+		t.ch.Created++
+		return plotline.PutCreated, nil
+	}
+	t.ch.Updated++
+	return plotline.PutUpdated, nil
+}
+
+// mustExist checks that a referenced record is current, in this import or before it.
+func (t *importTx) mustExist(ctx context.Context, field, kind, id string) error {
+	ref := plotline.Ref{Kind: kind, ID: id}
+	if t.exists[ref] {
+		return nil
+	}
+	s, err := t.stmt(ctx, `SELECT count(*) FROM `+kind+`_v WHERE id = ? AND rec_to IS NULL AND deleted = 0`)
+	if err != nil {
+		return err
+	}
+	var n int
+	if err := s.QueryRowContext(ctx, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return &plotline.Error{Code: plotline.EINVALID, Field: field, Message: fmt.Sprintf("%s %q does not exist", kind, id)}
+	}
+	t.exists[ref] = true
+	return nil
+}
+
+func firstInvalid(prefix string, errs []*plotline.Error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	e := *errs[0]
+	e.Field = prefix + e.Field
+	if len(errs) > 1 {
+		e.Message = fmt.Sprintf("%s (and %d more errors)", e.Message, len(errs)-1)
+	}
+	return &e
+}
+
+func (t *importTx) live() error {
+	if t.done {
+		return plotline.Errorf(plotline.ECONFLICT, "import already committed or rolled back")
+	}
+	return nil
+}
+
+// PutSource stores one source.
+func (t *importTx) PutSource(ctx context.Context, s *plotline.Source) (plotline.PutResult, error) {
+	if err := t.live(); err != nil {
+		return 0, err
+	}
+	if err := firstInvalid("source.", s.Validate()); err != nil {
+		return 0, err
+	}
+	r, err := sourceRow(s)
+	if err != nil {
+		return 0, err
+	}
+	return t.put(ctx, r)
+}
+
+// PutActor stores one actor; its sources must exist.
+func (t *importTx) PutActor(ctx context.Context, a *plotline.Actor) (plotline.PutResult, error) {
+	if err := t.live(); err != nil {
+		return 0, err
+	}
+	if err := firstInvalid("actor.", a.Validate()); err != nil {
+		return 0, err
+	}
+	for i, id := range a.Sources {
+		if err := t.mustExist(ctx, fmt.Sprintf("actor.sources[%d]", i), plotline.RecSource, id); err != nil {
+			return 0, err
+		}
+	}
+	r, err := actorRow(a)
+	if err != nil {
+		return 0, err
+	}
+	return t.put(ctx, r)
+}
+
+// PutIncident stores an incident and its attributions, and tombstones the
+// incident's current attributions that the new record no longer carries.
+func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident) (plotline.PutResult, error) {
+	if err := t.live(); err != nil {
+		return 0, err
+	}
+	for i := range in.Attributions {
+		if in.Attributions[i].IncidentID == "" {
+			in.Attributions[i].IncidentID = in.ID
+		}
+		if in.Attributions[i].IncidentID != in.ID {
+			return 0, plotline.FieldError(fmt.Sprintf("incident.attributions[%d].incident", i), "%q does not match the incident %q", in.Attributions[i].IncidentID, in.ID)
+		}
+	}
+	if err := firstInvalid("incident.", in.Validate()); err != nil {
+		return 0, err
+	}
+	for i, id := range in.Sources {
+		if err := t.mustExist(ctx, fmt.Sprintf("incident.sources[%d]", i), plotline.RecSource, id); err != nil {
+			return 0, err
+		}
+	}
+	for i := range in.Attributions {
+		a := &in.Attributions[i]
+		p := fmt.Sprintf("incident.attributions[%d].", i)
+		if err := t.mustExist(ctx, p+"actor", plotline.RecActor, a.ActorID); err != nil {
+			return 0, err
+		}
+		for j, s := range a.Sources {
+			if err := t.mustExist(ctx, fmt.Sprintf("%ssources[%d]", p, j), plotline.RecSource, s.ID); err != nil {
+				return 0, err
+			}
+		}
+	}
+	r, err := incidentRow(*in)
+	if err != nil {
+		return 0, err
+	}
+	res, err := t.put(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	keep := make(map[string]bool, len(in.Attributions))
+	for i := range in.Attributions {
+		ar, err := attributionRow(&in.Attributions[i])
+		if err != nil {
+			return 0, err
+		}
+		ares, err := t.put(ctx, ar)
+		if err != nil {
+			return 0, err
+		}
+		if ares != plotline.PutUnchanged && res == plotline.PutUnchanged {
+			res = plotline.PutUpdated
+		}
+		keep[ar.id] = true
+	}
+	if res == plotline.PutCreated {
+		return res, nil // a new incident has no older statements
+	}
+	gone, err := t.staleAttributions(ctx, in.ID, keep)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range gone {
+		if _, err := t.w.delete(ctx, plotline.Ref{Kind: plotline.RecAttribution, ID: id}); err != nil {
+			return 0, err
+		}
+		t.ch.Deleted++
+		res = plotline.PutUpdated
+	}
+	return res, nil
+}
+
+func (t *importTx) staleAttributions(ctx context.Context, incident string, keep map[string]bool) ([]string, error) {
+	s, err := t.stmt(ctx, `SELECT id FROM attribution_v WHERE incident_id = ? AND rec_to IS NULL AND deleted = 0`)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.QueryContext(ctx, incident)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var gone []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		if !keep[id] {
+			gone = append(gone, id)
+		}
+	}
+	return gone, rows.Err()
+}
+
+// AddPendingName records (or refreshes) an unmatched name in the review list.
+func (t *importTx) AddPendingName(ctx context.Context, p *plotline.PendingName) error {
+	if err := t.live(); err != nil {
+		return err
+	}
+	return addPendingName(ctx, t.tx, p, t.w.at)
+}
+
+// Commit makes the import visible. An import that changed nothing leaves
+// no change behind.
+func (t *importTx) Commit() (*plotline.Change, error) {
+	if err := t.live(); err != nil {
+		return nil, err
+	}
+	t.done = true
+	defer t.closeStmts()
+	ctx := context.Background()
+	if t.ch.Created+t.ch.Updated+t.ch.Deleted == 0 {
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM changes WHERE id = ?`, t.w.change); err != nil {
+			t.tx.Rollback() //nolint:errcheck // the delete error is the one to report
+			return nil, err
+		}
+		t.ch.ID = 0
+	}
+	if err := t.tx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit import: %w", err)
+	}
+	ch := t.ch
+	return &ch, nil
+}
+
+// Rollback abandons the import; after Commit it is a no-op.
+func (t *importTx) Rollback() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	t.closeStmts()
+	return t.tx.Rollback()
+}
+
+func (t *importTx) closeStmts() {
+	for _, s := range t.stmts {
+		s.Close() //nolint:errcheck // closing a statement of a finished transaction cannot fail usefully
+	}
+}
