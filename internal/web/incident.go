@@ -1,0 +1,116 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/analysis"
+)
+
+type incidentData struct {
+	In       *plotline.Incident
+	Timeline []statement
+	Hidden   int // statements made after the as-of day
+	Sources  []sourceLine
+	Missing  []string // cited source IDs not in the store
+}
+
+// statement is one attribution on the timeline, as known on the view's day.
+type statement struct {
+	A          plotline.Attribution
+	Actor      string
+	ActorKind  string
+	Band       string // the likelihood's percentage band
+	Gone       string // "superseded on D" / "retracted on D", as known on the day
+	Sources    []citation
+	HistoryURL string
+}
+
+type citation struct {
+	plotline.SourceRef
+	Src *plotline.Source
+}
+
+type sourceLine struct {
+	S       plotline.Source
+	CitedBy []string // "incident" or attribution IDs
+}
+
+func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
+	v, err := h.newView(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	full, err := h.store.Incident(r.Context(), id, plotline.AsOf{Recorded: v.Clock.Recorded})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	in, ok := full.AsKnownOn(v.Day)
+	if !ok {
+		h.fail(w, r, plotline.Errorf(plotline.ENOTFOUND, "incident %q was not yet public on %s (it became public %s)", id, v.Day, full.PublicOn()))
+		return
+	}
+	wd, err := h.load(r.Context(), v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := &incidentData{In: &in, Hidden: len(full.Attributions) - len(in.Attributions)}
+	sources := map[string]*plotline.Source{}
+	for i := range wd.snap.Sources {
+		sources[wd.snap.Sources[i].ID] = &wd.snap.Sources[i]
+	}
+	cited := map[string][]string{}
+	var order []string
+	cite := func(id, by string) {
+		if _, seen := cited[id]; !seen {
+			order = append(order, id)
+		}
+		if !slices.Contains(cited[id], by) {
+			cited[id] = append(cited[id], by)
+		}
+	}
+	for _, s := range in.Sources {
+		cite(s, "incident")
+	}
+	for _, a := range in.Attributions {
+		d.Timeline = append(d.Timeline, h.statementOf(a, wd.graph, sources, v))
+		for _, s := range a.Sources {
+			cite(s.ID, a.ID)
+		}
+	}
+	for _, id := range order {
+		if s := sources[id]; s != nil {
+			d.Sources = append(d.Sources, sourceLine{S: *s, CitedBy: cited[id]})
+		} else {
+			d.Missing = append(d.Missing, id)
+		}
+	}
+	h.render(w, r, http.StatusOK, "incident", &page{Title: in.Title, Nav: "incidents", View: v, Data: d})
+}
+
+func (h *Handler) statementOf(a plotline.Attribution, g *analysis.Graph, sources map[string]*plotline.Source, v *view) statement {
+	st := statement{A: a, Actor: g.Name(a.ActorID), HistoryURL: "/history/attribution/" + url.PathEscape(a.ID)}
+	if act := g.Actor(a.ActorID); act != nil {
+		st.ActorKind = act.Kind
+	}
+	if b, ok := plotline.LikelihoodBand[a.Likelihood]; ok {
+		st.Band = fmt.Sprintf("%d–%d%%", b[0], b[1])
+	}
+	switch {
+	case a.RetractedOn.KnownBy(v.Day):
+		st.Gone = "retracted on " + a.RetractedOn.String()
+	case a.SupersededOn.KnownBy(v.Day):
+		st.Gone = "superseded on " + a.SupersededOn.String()
+	}
+	for _, ref := range a.Sources {
+		st.Sources = append(st.Sources, citation{SourceRef: ref, Src: sources[ref.ID]})
+	}
+	return st
+}
