@@ -1,0 +1,184 @@
+package httpapi
+
+import (
+	"context"
+	"sync"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/analysis"
+)
+
+// Analytics answers the aggregate questions of the API. internal/engine
+// provides the full implementation (cmd/plotline adapts it);
+// SnapshotAnalytics is the fallback that needs nothing but a store.
+//
+// Results other than the report are encoded as JSON as they are returned,
+// so the engine's own result types define those answers' shape.
+type Analytics interface {
+	// Report is the external-operations report, the same JSON as
+	// `plotline report external-ops --format json`.
+	Report(ctx context.Context, req ReportRequest) (*analysis.ExternalOpsReport, error)
+	// Match lists the incidents a query selects, ordered by date start then ID.
+	Match(ctx context.Context, req QueryRequest) ([]Hit, error)
+	Count(ctx context.Context, req QueryRequest) (any, error)
+	CrossTab(ctx context.Context, req QueryRequest) (any, error)
+	Series(ctx context.Context, req QueryRequest) (any, error)
+	Projection(ctx context.Context, req QueryRequest) (any, error)
+}
+
+// ReportRequest are the external-ops report's inputs, as the user wrote them.
+type ReportRequest struct {
+	From, To  plotline.Day
+	RelatedTo string // actor ID, name or alias; "" = no split
+	Org       string // actor ID, name or alias; "" = the root of RelatedTo
+	Rule      string // counting rule; "" = any
+	AsOf      plotline.AsOf
+	Today     plotline.Day // the world-clock day when AsOf.Stated is nil
+}
+
+// QueryRequest is one analytics question in the query language.
+type QueryRequest struct {
+	Q     string        // the query language; "" selects everything
+	AsOf  plotline.AsOf // both clocks
+	Today plotline.Day  // the world-clock day when AsOf.Stated is nil
+	Rule  string        // counting rule for actor-level questions; "" = the query's or any
+	By    []string      // count: up to three dimensions; crosstab: rows then columns
+	Every string        // series: week, month, quarter, half or year
+	From  *plotline.Day // series and projection: the period
+	To    *plotline.Day
+	Limit int // top-N where the answer is ranked; 0 = the implementation's default
+}
+
+// Hit is one incident a query selected, with its sort key.
+type Hit struct {
+	ID    string
+	Start plotline.Day
+}
+
+// SnapshotAnalytics answers the report from a store snapshot (kept until
+// the store records a new change, when the store can tell) and returns
+// not_implemented for what needs the engine.
+type SnapshotAnalytics struct {
+	Store plotline.Store
+
+	mu     sync.Mutex
+	change int64 // the store's last change when snap was read; -1 = no cache
+	snap   *plotline.Snapshot
+	graph  *analysis.Graph
+}
+
+// snapshot returns the current snapshot and its graph, re-reading only when
+// the store changed. Snapshots at a recorded time are never cached.
+func (a *SnapshotAnalytics) snapshot(ctx context.Context, asOf plotline.AsOf) (*plotline.Snapshot, *analysis.Graph, error) {
+	rec := plotline.AsOf{Recorded: asOf.Recorded}
+	cn, canCache := a.Store.(plotline.ChangeNotifier)
+	canCache = canCache && rec.Recorded == nil
+	var last int64
+	if canCache {
+		var err error
+		if last, err = cn.LastChange(ctx); err != nil {
+			return nil, nil, err
+		}
+		a.mu.Lock()
+		snap, g, ok := a.snap, a.graph, a.snap != nil && a.change == last
+		a.mu.Unlock()
+		if ok {
+			return snap, g, nil
+		}
+	}
+	snap, err := a.Store.Snapshot(ctx, rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := analysis.NewGraph(snap.Actors, snap.Affiliations)
+	if canCache {
+		a.mu.Lock()
+		a.snap, a.graph, a.change = snap, g, last
+		a.mu.Unlock()
+	}
+	return snap, g, nil
+}
+
+// Report computes the external-ops report.
+func (a *SnapshotAnalytics) Report(ctx context.Context, req ReportRequest) (*analysis.ExternalOpsReport, error) {
+	snap, g, err := a.snapshot(ctx, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	p, err := ReportParams(g, req)
+	if err != nil {
+		return nil, err
+	}
+	return analysis.ExternalOps(g, snap.Incidents, p), nil
+}
+
+// ReportParams resolves a request's names against the graph.
+func ReportParams(g *analysis.Graph, req ReportRequest) (analysis.ExternalOpsParams, error) {
+	p := analysis.ExternalOpsParams{From: req.From, To: req.To, AsOf: req.Today}
+	if req.AsOf.Stated != nil {
+		p.AsOf = *req.AsOf.Stated
+	}
+	var err error
+	if p.Rule, err = analysis.ParseRule(req.Rule); err != nil {
+		return p, err
+	}
+	for _, x := range []struct {
+		field, val string
+		dst        *string
+	}{{"related_to", req.RelatedTo, &p.RelatedTo}, {"org", req.Org, &p.Org}} {
+		if x.val == "" {
+			continue
+		}
+		id, ok := g.Resolve(x.val)
+		if !ok {
+			return p, plotline.FieldError(x.field, "no actor is called %q", x.val)
+		}
+		*x.dst = id
+	}
+	return p, nil
+}
+
+// Match needs the engine unless the query is empty.
+func (a *SnapshotAnalytics) Match(ctx context.Context, req QueryRequest) ([]Hit, error) {
+	if req.Q != "" {
+		return nil, needsEngine("q")
+	}
+	snap, _, err := a.snapshot(ctx, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]Hit, 0, len(snap.Incidents))
+	for i := range snap.Incidents {
+		in := &snap.Incidents[i]
+		if req.AsOf.Stated != nil && !in.PublicOn().KnownBy(*req.AsOf.Stated) {
+			continue
+		}
+		hits = append(hits, Hit{ID: in.ID, Start: in.Date.Start})
+	}
+	return hits, nil // the store lists incidents by date start, then ID
+}
+
+// Count needs the engine.
+func (a *SnapshotAnalytics) Count(context.Context, QueryRequest) (any, error) {
+	return nil, needsEngine("")
+}
+
+// CrossTab needs the engine.
+func (a *SnapshotAnalytics) CrossTab(context.Context, QueryRequest) (any, error) {
+	return nil, needsEngine("")
+}
+
+// Series needs the engine.
+func (a *SnapshotAnalytics) Series(context.Context, QueryRequest) (any, error) {
+	return nil, needsEngine("")
+}
+
+// Projection needs the engine.
+func (a *SnapshotAnalytics) Projection(context.Context, QueryRequest) (any, error) {
+	return nil, needsEngine("")
+}
+
+func needsEngine(field string) error {
+	return &plotline.Error{Code: plotline.ENOTIMPLEMENTED, Field: field,
+		Message: "this server runs without the analytics engine; only the report and unfiltered lists are available"}
+}
