@@ -75,6 +75,11 @@ func (m *Main) commands() map[string]command {
 		"report":  {"run a report (external-ops)", (*Main).report},
 		"dataset": {"check or load the curated dataset (check [DIR] | load)", (*Main).datasetCmd},
 		"history": {"list the versions of one record (history KIND ID)", (*Main).history},
+
+		// Store operations (docs/operations.md).
+		"migrate-store": {"copy a whole store, history included, into an empty one and verify it (migrate-store FROM TO)", (*Main).migrateStore},
+		"backup":        {"write a consistent, verified copy of the database to FILE (backup FILE)", (*Main).backup},
+		"restore":       {"replace the database with a backup (restore FILE)", (*Main).restore},
 	}
 }
 
@@ -155,6 +160,9 @@ func (f *flags) parse(args []string) ([]string, error) {
 
 // openStore opens the database, loading the curated dataset into a new one.
 func (m *Main) openStore(ctx context.Context, path string) (*sqlite.DB, error) {
+	if isPostgres(path) {
+		return nil, plotline.Errorf(plotline.ENOTIMPLEMENTED, "this command works on a SQLite database only so far; copy with `plotline migrate-store %s FILE.db`", redact(path))
+	}
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, err

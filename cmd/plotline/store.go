@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/dataset"
+	"github.com/plotline-dev/plotline/internal/postgres"
+	"github.com/plotline-dev/plotline/internal/sqlite"
+)
+
+// isPostgres reports whether dsn names a PostgreSQL server rather than a
+// SQLite file.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// openBackend opens the store dsn names: a postgres:// or postgresql:// URL
+// opens the PostgreSQL store (search_path=SCHEMA in the URL selects a
+// schema), anything else is a SQLite file, created if missing.
+func openBackend(ctx context.Context, dsn string) (plotline.Store, error) {
+	if isPostgres(dsn) {
+		return postgres.Open(ctx, dsn)
+	}
+	return sqlite.Open(ctx, dsn)
+}
+
+// openAnyStore is openStore for either backend: it opens the store dsn names
+// and loads the curated dataset into it when it is new. Commands that need
+// only plotline.Store should use it, so that --db postgres://… works.
+func (m *Main) openAnyStore(ctx context.Context, dsn string) (plotline.Store, error) {
+	db, err := openBackend(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	empty, err := db.Empty(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if empty {
+		ds, err := dataset.Load(dataset.Files)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("curated dataset: %w", err)
+		}
+		if _, err := db.Apply(ctx, ds.Batch); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("load curated dataset: %w", err)
+		}
+		fmt.Fprintf(m.Stderr, "plotline: new database %s: loaded the curated dataset (%d incidents, %d actors, %d sources; %s)\n",
+			redact(dsn), len(ds.Batch.Incidents), len(ds.Batch.Actors), len(ds.Batch.Sources), ds.Digest)
+	}
+	return db, nil
+}
+
+// openExisting opens a store that must already exist: a SQLite file that is
+// not there is ENOTFOUND rather than a new empty database.
+func openExisting(ctx context.Context, dsn string) (plotline.Store, error) {
+	if !isPostgres(dsn) {
+		if _, err := os.Stat(dsn); errors.Is(err, fs.ErrNotExist) {
+			return nil, plotline.Errorf(plotline.ENOTFOUND, "database %s does not exist", dsn)
+		}
+	}
+	return openBackend(ctx, dsn)
+}
+
+// redact hides a password in a connection string for messages.
+func redact(dsn string) string {
+	if !isPostgres(dsn) {
+		return dsn
+	}
+	scheme, rest, _ := strings.Cut(dsn, "://")
+	userinfo, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return dsn
+	}
+	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
+		return fmt.Sprintf("%s://%s:***@%s", scheme, user, host)
+	}
+	return dsn
+}
