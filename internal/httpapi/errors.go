@@ -165,11 +165,10 @@ func jsonError(err error) error {
 	case errors.As(err, &syn):
 		return plotline.Errorf(plotline.EINVALID, "malformed JSON at byte %d: %v", syn.Offset, syn)
 	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			field = "body"
+		if typ.Field == "" {
+			return plotline.Errorf(plotline.EINVALID, "the request body must be a JSON object, not a JSON %s", typ.Value)
 		}
-		return plotline.FieldError(field, "want %s, got JSON %s", typ.Type, typ.Value)
+		return plotline.FieldError(typ.Field, "want %s, got JSON %s", typ.Type, typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return plotline.Errorf(plotline.EINVALID, "malformed JSON: the body ends early")
 	}

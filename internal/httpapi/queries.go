@@ -216,5 +216,8 @@ type APIIndex struct {
 }
 
 func (s *Server) apiIndex(w http.ResponseWriter, r *http.Request) error {
+	if p := newParams(r); p.err != nil {
+		return p.err
+	}
 	return writeJSON(w, r, http.StatusOK, APIIndex{Name: "Plotline API v1", OpenAPI: "/api/v1/openapi.json", Routes: s.Routes()})
 }

@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/dataset"
 	"github.com/plotline-dev/plotline/internal/httpapi"
 	"github.com/plotline-dev/plotline/internal/sqlite"
@@ -138,6 +137,7 @@ func (ts *testServer) changeCount(tb testing.TB) int {
 }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	res := ts.do(t, "GET", "/healthz", nil)
 	if res.status != 200 || strings.TrimSpace(string(res.body)) != "ok" {
@@ -146,6 +146,7 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestMiddleware(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	t.Run("request ID is made and echoed", func(t *testing.T) {
 		res := ts.do(t, "GET", "/api/v1/actors", nil)
@@ -212,6 +213,7 @@ func TestMiddleware(t *testing.T) {
 }
 
 func TestPanicIsRecovered(t *testing.T) {
+	t.Parallel()
 	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/boom" {
 			panic("boom")
@@ -235,6 +237,7 @@ func TestPanicIsRecovered(t *testing.T) {
 }
 
 func TestUIIsMountedAtRoot(t *testing.T) {
+	t.Parallel()
 	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		io.WriteString(w, "<p>page "+r.URL.Path+"</p>")
@@ -251,6 +254,7 @@ func TestUIIsMountedAtRoot(t *testing.T) {
 }
 
 func TestETag(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, nil)
 	first := ts.do(t, "GET", "/api/v1/incidents?limit=5", nil)
 	tag := first.header.Get("ETag")
@@ -268,6 +272,7 @@ func TestETag(t *testing.T) {
 }
 
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	db := mustOpenCurated(t)
 	srv := httpapi.NewServer(httpapi.Config{Store: db})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -291,6 +296,4 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
 
-var _ = plotline.EINVALID
