@@ -295,5 +295,3 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("still serving after shutdown")
 	}
 }
-
-
