@@ -1,0 +1,659 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"math/bits"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/query"
+)
+
+// filter keeps the rows of sel that pass; it may reuse sel's storage.
+type filter func(sel []int32) []int32
+
+// attrPred tests statement a of incident row.
+type attrPred func(a uint32, row int32) bool
+
+// plan is a compiled query over one index.
+type plan struct {
+	ix      *Index
+	rule    analysis.Rule
+	S       int32 // world-clock day: statements stated by S and not stopped by S stand
+	basisOK []bool
+	rank    []int // basis code → rank in the rule's order (-1: not ranked)
+	ordered bool
+	r0, r1  int32   // rows to scan (date narrowing)
+	driver  []int32 // when set, the candidate rows (sorted), instead of r0..r1
+	filters []filter
+	attrPos []attrPred
+	attrNeg []attrPred
+	dateLo  plotline.Day // the query's positive date range, for series defaults
+	dateHi  plotline.Day
+}
+
+const chunkRows = 1 << 14
+
+// ruleName picks the counting rule of a request.
+func ruleName(rule string, q *query.Query) string {
+	if rule != "" {
+		return rule
+	}
+	if q != nil && q.Rule() != "" {
+		return q.Rule()
+	}
+	return "any"
+}
+
+// compile turns a query into a plan over ix.
+func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf plotline.AsOf) (*plan, error) {
+	r, err := analysis.ParseRule(ruleName(rule, q))
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{ix: ix, rule: r, S: noDay - 1, r0: 0, r1: int32(ix.n), dateLo: query.MinDay, dateHi: query.MaxDay}
+	p.basisOK = make([]bool, len(ix.basisD.s))
+	p.rank = make([]int, len(ix.basisD.s))
+	for code, name := range ix.basisD.s {
+		p.basisOK[code] = slices.Contains(r.Bases, name)
+		p.rank[code] = slices.Index(r.Order, name)
+	}
+	p.ordered = len(r.Order) > 0
+	if asOf.Stated != nil {
+		p.S = int32(*asOf.Stated)
+		pEnd, S := ix.pEnd, p.S
+		p.filters = append(p.filters, func(sel []int32) []int32 {
+			out := sel[:0]
+			for _, i := range sel {
+				if pEnd[i] <= S {
+					out = append(out, i)
+				}
+			}
+			return out
+		})
+	}
+	if q == nil {
+		return p, nil
+	}
+	type cand struct {
+		size int
+		rows func() []int32
+	}
+	var cands []cand
+	for ti := range q.Terms {
+		t := &q.Terms[ti]
+		f, _ := query.Lookup(t.Field)
+		switch {
+		case f.Name == "rule":
+			continue
+		case f.Level == query.LevelAttribution:
+			pred, err := ix.attrTerm(t, f)
+			if err != nil {
+				return nil, err
+			}
+			if t.Not {
+				p.attrNeg = append(p.attrNeg, pred)
+			} else {
+				p.attrPos = append(p.attrPos, pred)
+				if f.Name == "actor" {
+					codes := ix.actorCodes(t)
+					size := 0
+					for _, c := range codes {
+						size += len(ix.postings["actor"][c])
+					}
+					cands = append(cands, cand{size, func() []int32 { return ix.union("actor", codes) }})
+				}
+			}
+			continue
+		case f.Name == "text":
+			rows, err := ix.textRows(ctx, t.Values[0].Eq)
+			if err != nil {
+				return nil, err
+			}
+			p.filters = append(p.filters, bitmapFilter(rows, ix.n, t.Not))
+			if !t.Not {
+				cands = append(cands, cand{len(rows), func() []int32 { return rows }})
+			}
+			continue
+		}
+		flt, err := ix.incidentTerm(t, f)
+		if err != nil {
+			return nil, err
+		}
+		p.filters = append(p.filters, flt)
+		if t.Not {
+			continue
+		}
+		switch f.Name {
+		case "country", "event_type":
+			c := ix.cat[f.Name]
+			var codes []uint32
+			size := 0
+			for _, v := range t.Values {
+				if code, ok := c.d.lookup(v.Eq); ok {
+					codes = append(codes, code)
+					size += len(ix.postings[f.Name][code])
+				}
+			}
+			name := f.Name
+			cands = append(cands, cand{size, func() []int32 { return ix.union(name, codes) }})
+		case "date", "within":
+			lo, hi := plotline.Day(query.MaxDay), plotline.Day(query.MinDay)
+			for _, v := range t.Values {
+				a, b, _ := query.DateBounds(v) // checked by the parser
+				lo, hi = min(lo, a), max(hi, b)
+			}
+			p.dateLo, p.dateHi = max(p.dateLo, lo), min(p.dateHi, hi)
+			first := int64(lo)
+			if f.Name == "date" {
+				first -= int64(ix.maxSpan)
+			}
+			r0, _ := slices.BinarySearch(ix.dStart, int32(max(first, math.MinInt32)))
+			r1, _ := slices.BinarySearch(ix.dStart, int32(min(int64(hi)+1, math.MaxInt32)))
+			p.r0, p.r1 = max(p.r0, int32(r0)), min(p.r1, int32(r1))
+		}
+	}
+	if p.r1 < p.r0 {
+		p.r1 = p.r0
+	}
+	if len(p.attrPos) > 0 || len(p.attrNeg) > 0 {
+		p.filters = append(p.filters, p.attrFilter())
+	}
+	// Drive from the smallest posting list when it is much smaller than the range.
+	best := -1
+	for i, c := range cands {
+		if best < 0 || c.size < cands[best].size {
+			best = i
+		}
+	}
+	if best >= 0 && cands[best].size < int(p.r1-p.r0)/4 {
+		rows := cands[best].rows()
+		lo, _ := slices.BinarySearch(rows, p.r0)
+		hi, _ := slices.BinarySearch(rows, p.r1)
+		p.driver = rows[lo:hi]
+		if p.driver == nil {
+			p.driver = []int32{}
+		}
+	}
+	return p, nil
+}
+
+// union returns the sorted, distinct rows in the posting lists of codes.
+func (ix *Index) union(name string, codes []uint32) []int32 {
+	lists := ix.postings[name]
+	switch len(codes) {
+	case 0:
+		return []int32{}
+	case 1:
+		return lists[codes[0]]
+	}
+	bm := make([]uint64, (ix.n+63)/64)
+	size := 0
+	for _, c := range codes {
+		for _, r := range lists[c] {
+			bm[r>>6] |= 1 << (r & 63)
+		}
+		size += len(lists[c])
+	}
+	return bitmapRows(bm, size)
+}
+
+func bitmapRows(bm []uint64, hint int) []int32 {
+	out := make([]int32, 0, hint)
+	for w, word := range bm {
+		for word != 0 {
+			b := bits.TrailingZeros64(word)
+			out = append(out, int32(w*64+b))
+			word &= word - 1
+		}
+	}
+	return out
+}
+
+func bitmapFilter(rows []int32, n int, not bool) filter {
+	bm := make([]uint64, (n+63)/64)
+	for _, r := range rows {
+		bm[r>>6] |= 1 << (r & 63)
+	}
+	return func(sel []int32) []int32 {
+		out := sel[:0]
+		for _, i := range sel {
+			if (bm[i>>6]&(1<<(i&63)) != 0) != not {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+}
+
+// textRows asks the store's full-text index and maps its keys to rows.
+func (ix *Index) textRows(ctx context.Context, text string) ([]int32, error) {
+	keys, err := ix.src.MatchText(ctx, text, ix.recorded)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]int32, 0, len(keys))
+	for _, k := range keys {
+		if r, ok := ix.rowOfKey(k); ok {
+			rows = append(rows, r)
+		}
+	}
+	slices.Sort(rows)
+	return slices.Compact(rows), nil
+}
+
+// catFilter keeps rows whose code is marked in lut (or not, when not).
+func catFilter(c *col, lut []bool, not bool) filter {
+	if not {
+		for i := range lut {
+			lut[i] = !lut[i]
+		}
+	}
+	switch {
+	case c.u8 != nil:
+		return codeFilter(c.u8, lut)
+	case c.u16 != nil:
+		return codeFilter(c.u16, lut)
+	}
+	return codeFilter(c.u32, lut)
+}
+
+func codeFilter[T uint8 | uint16 | uint32](codes []T, lut []bool) filter {
+	return func(sel []int32) []int32 {
+		out := sel[:0]
+		for _, i := range sel {
+			if lut[codes[i]] {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+}
+
+func rowFilter(keep func(i int32) bool, not bool) filter {
+	return func(sel []int32) []int32 {
+		out := sel[:0]
+		for _, i := range sel {
+			if keep(i) != not {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+}
+
+// incidentTerm compiles a term on the incident's own columns.
+func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, error) {
+	switch f.Type {
+	case query.TypeEnum, query.TypeString, query.TypeCountry:
+		if f.Name == "id" {
+			want := map[string]bool{}
+			for _, v := range t.Values {
+				want[v.Eq] = true
+			}
+			var rows []int32
+			for i := range int32(ix.n) {
+				if want[ix.ids.get(i)] {
+					rows = append(rows, i)
+				}
+			}
+			return bitmapFilter(rows, ix.n, t.Not), nil
+		}
+		if f.Name == "weapon" || f.Name == "tag" || f.Name == "source" {
+			lut := make([]bool, len(ix.mv.s))
+			for _, v := range t.Values {
+				if c, ok := ix.mv.lookup(f.Name + "\x00" + v.Eq); ok {
+					lut[c] = true
+				}
+			}
+			off, codes := ix.mvOff, ix.mvCodes
+			return rowFilter(func(i int32) bool {
+				for _, c := range codes[off[i]:off[i+1]] {
+					if lut[c] {
+						return true
+					}
+				}
+				return false
+			}, t.Not), nil
+		}
+		c := ix.prec
+		if f.Name != "precision" {
+			c = *ix.cat[f.Name]
+		}
+		lut := make([]bool, len(c.d.s))
+		for _, v := range t.Values {
+			val := v.Eq
+			if f.Name == "origin" && val == "curated" {
+				val = ""
+			}
+			if code, ok := c.d.lookup(val); ok {
+				lut[code] = true
+			}
+		}
+		return catFilter(&c, lut, t.Not), nil
+	case query.TypeDate:
+		type rng struct{ lo, hi int32 }
+		var rs []rng
+		for _, v := range t.Values {
+			lo, hi, _ := query.DateBounds(v) // checked by the parser
+			rs = append(rs, rng{int32(lo), int32(hi)})
+		}
+		start, end := ix.dStart, ix.dEnd
+		if f.Name == "disclosed" {
+			start, end = ix.pStart, ix.pEnd
+		}
+		if f.Name == "within" {
+			return rowFilter(func(i int32) bool {
+				for _, r := range rs {
+					if start[i] >= r.lo && end[i] <= r.hi {
+						return true
+					}
+				}
+				return false
+			}, t.Not), nil
+		}
+		return rowFilter(func(i int32) bool {
+			for _, r := range rs {
+				if start[i] <= r.hi && end[i] >= r.lo && end[i] != noDay {
+					return true
+				}
+			}
+			return false
+		}, t.Not), nil
+	case query.TypeInt:
+		type rng struct{ lo, hi int64 }
+		var rs []rng
+		for _, v := range t.Values {
+			lo, hi, _ := query.IntBounds(v) // checked by the parser
+			rs = append(rs, rng{lo, hi})
+		}
+		vals := ix.num[f.Name]
+		return rowFilter(func(i int32) bool {
+			x := int64(vals[i])
+			if x < 0 {
+				return false
+			}
+			for _, r := range rs {
+				if x >= r.lo && x <= r.hi {
+					return true
+				}
+			}
+			return false
+		}, t.Not), nil
+	case query.TypeBBox:
+		w, s, e, n := query.BBox(t)
+		W, S, E, N := float32(w), float32(s), float32(e), float32(n)
+		lat, lon := ix.lat, ix.lon
+		wrap := W > E
+		return func(sel []int32) []int32 {
+			out := sel[:0]
+			for _, i := range sel {
+				y, x := lat[i], lon[i]
+				in := y >= S && y <= N && ((!wrap && x >= W && x <= E) || (wrap && (x >= W || x <= E)))
+				if in != t.Not {
+					out = append(out, i)
+				}
+			}
+			return out
+		}, nil
+	}
+	return nil, query.Errorf(t.Pos, f.Name, "%s cannot be used here", f.Name)
+}
+
+// actorCodes resolves an actor term to every actor code it can match on
+// some day (for posting lists).
+func (ix *Index) actorCodes(t *query.Term) []uint32 {
+	var out []uint32
+	for _, v := range t.Values {
+		id, ok := ix.g.Resolve(v.Eq)
+		if !ok {
+			continue
+		}
+		c, ok := ix.actorD.lookup(id)
+		if !ok {
+			continue
+		}
+		if v.Subtree {
+			_, under := ix.org.underSet(int32(c))
+			out = append(out, under...)
+		} else {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// attrTerm compiles a term on statements.
+func (ix *Index) attrTerm(t *query.Term, f query.Field) (attrPred, error) {
+	lutOf := func(d *dict, fold bool) []bool {
+		lut := make([]bool, len(d.s))
+		for _, v := range t.Values {
+			for code, s := range d.s {
+				if s == v.Eq || (fold && strings.EqualFold(s, v.Eq)) {
+					lut[code] = true
+				}
+			}
+		}
+		return lut
+	}
+	switch f.Name {
+	case "actor":
+		type alt struct {
+			code uint32
+			segs []bool
+		}
+		var alts []alt
+		for _, v := range t.Values {
+			id, ok := ix.g.Resolve(v.Eq)
+			if !ok {
+				return nil, query.Errorf(v.Pos, "actor", "actor: no actor is called %q", v.Eq)
+			}
+			c, ok := ix.actorD.lookup(id) // every graph actor has a code
+			if !ok {
+				continue
+			}
+			if v.Subtree {
+				segs, _ := ix.org.underSet(int32(c))
+				alts = append(alts, alt{c, segs})
+			} else {
+				alts = append(alts, alt{code: c})
+			}
+		}
+		actor, org, start := ix.aActor, ix.org, ix.dStart
+		return func(a uint32, row int32) bool {
+			c := actor[a]
+			for _, x := range alts {
+				if c == x.code || (x.segs != nil && x.segs[org.seg(c, start[row])]) {
+					return true
+				}
+			}
+			return false
+		}, nil
+	case "basis", "link", "likelihood", "confidence":
+		col := map[string][]uint8{"basis": ix.aBasis, "link": ix.aLink, "likelihood": ix.aLik, "confidence": ix.aConf}[f.Name]
+		d := map[string]*dict{"basis": ix.basisD, "link": ix.linkD, "likelihood": ix.likD, "confidence": ix.confD}[f.Name]
+		lut := lutOf(d, false)
+		return func(a uint32, _ int32) bool { return lut[col[a]] }, nil
+	case "by":
+		lut := lutOf(ix.byD, false)
+		by := ix.aBy
+		return func(a uint32, _ int32) bool { return lut[by[a]] }, nil
+	case "stated":
+		type rng struct{ lo, hi int32 }
+		var rs []rng
+		for _, v := range t.Values {
+			lo, hi, _ := query.DateBounds(v)
+			rs = append(rs, rng{int32(lo), int32(hi)})
+		}
+		s, e := ix.aSStart, ix.aStated
+		return func(a uint32, _ int32) bool {
+			for _, r := range rs {
+				if s[a] <= r.hi && e[a] >= r.lo && e[a] != noDay {
+					return true
+				}
+			}
+			return false
+		}, nil
+	case "external":
+		want := t.Values[0].Eq == "true"
+		target := ix.cat["target"]
+		actor, org, start := ix.aActor, ix.org, ix.dStart
+		return func(a uint32, row int32) bool {
+			return org.external(actor[a], target.at(row), start[row]) == want
+		}, nil
+	}
+	return nil, query.Errorf(t.Pos, f.Name, "%s cannot be used here", f.Name)
+}
+
+// counted appends to buf the statements of row that count under the plan's
+// rule as known on its world-clock day (analysis.Rule.Counted).
+func (p *plan) counted(row int32, buf []uint32) []uint32 {
+	ix := p.ix
+	buf = buf[:0]
+	best := -1
+	for a := ix.aOff[row]; a < ix.aOff[row+1]; a++ {
+		if ix.aStated[a] <= p.S && ix.aStop[a] > p.S && p.basisOK[ix.aBasis[a]] {
+			buf = append(buf, a)
+			if p.ordered {
+				if r := p.rank[ix.aBasis[a]]; r >= 0 && (best < 0 || r < best) {
+					best = r
+				}
+			}
+		}
+	}
+	if !p.ordered || len(buf) == 0 {
+		return buf
+	}
+	out := buf[:0]
+	for _, a := range buf {
+		if p.rank[ix.aBasis[a]] == best {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// matching appends the counted statements of row that satisfy every
+// positive statement term.
+func (p *plan) matching(row int32, buf []uint32) []uint32 {
+	buf = p.counted(row, buf)
+	if len(p.attrPos) == 0 {
+		return buf
+	}
+	out := buf[:0]
+	for _, a := range buf {
+		ok := true
+		for _, pred := range p.attrPos {
+			if !pred(a, row) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (p *plan) attrFilter() filter {
+	return func(sel []int32) []int32 {
+		var buf []uint32
+		out := sel[:0]
+		for _, row := range sel {
+			buf = p.counted(row, buf)
+			if len(p.attrPos) > 0 {
+				found := false
+				for _, a := range buf {
+					ok := true
+					for _, pred := range p.attrPos {
+						if !pred(a, row) {
+							ok = false
+							break
+						}
+					}
+					if ok {
+						found = true
+						break
+					}
+				}
+				if !found {
+					continue
+				}
+			}
+			keep := true
+			for _, pred := range p.attrNeg {
+				for _, a := range buf {
+					if pred(a, row) {
+						keep = false
+						break
+					}
+				}
+				if !keep {
+					break
+				}
+			}
+			if keep {
+				out = append(out, row)
+			}
+		}
+		return out
+	}
+}
+
+// scan runs the plan in parallel chunks; fn receives each chunk's matching
+// rows (ascending) with the worker's number (0 ≤ w < workers()).
+func (p *plan) scan(ctx context.Context, fn func(w int, sel []int32)) error {
+	var nchunks int
+	if p.driver != nil {
+		nchunks = (len(p.driver) + chunkRows - 1) / chunkRows
+	} else {
+		nchunks = (int(p.r1-p.r0) + chunkRows - 1) / chunkRows
+	}
+	workers := min(p.workers(), nchunks)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sel := make([]int32, 0, chunkRows)
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= nchunks || ctx.Err() != nil {
+					return
+				}
+				sel = sel[:0]
+				if p.driver != nil {
+					sel = append(sel, p.driver[k*chunkRows:min(len(p.driver), (k+1)*chunkRows)]...)
+				} else {
+					lo := p.r0 + int32(k*chunkRows)
+					hi := min(p.r1, lo+chunkRows)
+					for i := lo; i < hi; i++ {
+						sel = append(sel, i)
+					}
+				}
+				for _, f := range p.filters {
+					if len(sel) == 0 {
+						break
+					}
+					sel = f(sel)
+				}
+				if len(sel) > 0 {
+					fn(w, sel)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+func (p *plan) workers() int { return max(1, runtime.GOMAXPROCS(0)) }

@@ -1,0 +1,692 @@
+package engine
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/query"
+)
+
+// rows runs the plan and returns the matching rows, ascending.
+func (p *plan) rows(ctx context.Context) ([]int32, error) {
+	var mu sync.Mutex
+	var out []int32
+	err := p.scan(ctx, func(_ int, sel []int32) {
+		mu.Lock()
+		out = append(out, sel...)
+		mu.Unlock()
+	})
+	slices.Sort(out)
+	return out, err
+}
+
+// idBytes returns the ID of row without copying.
+func (ix *Index) idBytes(i int32) []byte { return ix.ids.b[ix.ids.off[i]:ix.ids.off[i+1]] }
+
+// sortByDateID orders rows by date start, then ID, as the store lists them.
+func (ix *Index) sortByDateID(rows []int32) {
+	slices.SortFunc(rows, func(a, b int32) int {
+		if c := cmp.Compare(ix.dStart[a], ix.dStart[b]); c != 0 {
+			return c
+		}
+		return bytes.Compare(ix.idBytes(a), ix.idBytes(b))
+	})
+}
+
+// Match lists the matching incident IDs, ordered by date then ID.
+func (ix *Index) Match(ctx context.Context, req Request) (*Matches, error) {
+	p, err := ix.compile(ctx, req.Query, req.Rule, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix.sortByDateID(rows)
+	m := &Matches{Total: len(rows), IDs: []string{}}
+	lo := min(max(req.Offset, 0), len(rows))
+	hi := len(rows)
+	if req.Limit > 0 {
+		hi = min(hi, lo+req.Limit)
+	}
+	for _, r := range rows[lo:hi] {
+		m.IDs = append(m.IDs, ix.ids.get(r))
+	}
+	return m, nil
+}
+
+// Dimensions lists the GroupBy dimensions.
+var Dimensions = []string{"kind", "outcome", "stage", "precision", "country", "admin1", "place", "locprec", "target", "target_type",
+	"event_type", "origin", "documentation", "year", "half", "quarter", "month", "week",
+	"unit", "basis", "link", "core", "directorate", "office", "province", "org"}
+
+// dim is a compiled grouping dimension. Incident dimensions give one code
+// per row; statement dimensions a set of codes per row.
+type dim struct {
+	name  string
+	card  uint64
+	row   func(row int32) uint32
+	set   func(p *plan, row int32, buf []uint32) []uint32
+	label func(code uint32) string
+}
+
+func (ix *Index) dim(name string) (*dim, error) {
+	d := &dim{name: name}
+	switch name {
+	case "year", "half", "quarter", "month", "week":
+		bucket, _, label := interval(name)
+		lo, hi := bucket(ix.minDay), bucket(ix.maxDay)
+		if ix.n == 0 {
+			lo, hi = 0, 0
+		}
+		d.card = uint64(hi-lo) + 2
+		start, end := ix.dStart, ix.dEnd
+		d.row = func(r int32) uint32 {
+			b := bucket(start[r])
+			if bucket(end[r]) != b {
+				return 0
+			}
+			return uint32(b-lo) + 1
+		}
+		d.label = func(c uint32) string {
+			if c == 0 {
+				return "~imprecise"
+			}
+			return label(int64(c) - 1 + lo)
+		}
+		return d, nil
+	case "unit", "core", "directorate", "office", "province", "org", "basis", "link":
+		return ix.statementDim(name), nil
+	}
+	if !slices.Contains(Dimensions, name) {
+		return nil, plotline.FieldError("group_by", "%q is not a dimension (one of %s)", name, strings.Join(Dimensions, ", "))
+	}
+	c := ix.prec
+	if name != "precision" {
+		c = *ix.cat[name]
+	}
+	d.card = uint64(len(c.d.s))
+	d.row = c.at
+	d.label = func(code uint32) string {
+		if name == "origin" && code == 0 {
+			return "curated"
+		}
+		return c.d.s[code]
+	}
+	return d, nil
+}
+
+func (ix *Index) statementDim(name string) *dim {
+	d := &dim{name: name, card: uint64(len(ix.actorD.s))}
+	actorLabel := func(c uint32) string { return ix.actorD.s[c] }
+	d.label = actorLabel
+	switch name {
+	case "basis", "link":
+		col, dc := ix.aBasis, ix.basisD
+		if name == "link" {
+			col, dc = ix.aLink, ix.linkD
+		}
+		d.card = uint64(len(dc.s))
+		d.label = func(c uint32) string { return dc.s[c] }
+		d.set = func(p *plan, row int32, buf []uint32) []uint32 {
+			out := buf[:0]
+			for _, a := range p.matching(row, nil) {
+				out = appendDistinct(out, uint32(col[a]))
+			}
+			return out
+		}
+		return d
+	}
+	var up []uint32 // per segment: the roll-up target
+	switch name {
+	case "org":
+		up = make([]uint32, len(ix.org.root))
+		for s, r := range ix.org.root {
+			up[s] = uint32(r)
+		}
+	case "core", "directorate", "office", "province":
+		up = ix.org.rollUp(ix, name)
+	}
+	d.set = func(p *plan, row int32, buf []uint32) []uint32 {
+		units := p.units(row, buf)
+		if up == nil {
+			return units
+		}
+		out := units[:0]
+		day := ix.dStart[row]
+		for _, u := range units {
+			if t := up[ix.org.seg(u, day)]; t != 0 {
+				out = appendDistinct(out, t)
+			}
+		}
+		return out
+	}
+	return d
+}
+
+func appendDistinct(s []uint32, v uint32) []uint32 {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+// units returns the most specific distinct units named by the matching
+// counted statements of row (analysis.Graph.MostSpecific).
+func (p *plan) units(row int32, buf []uint32) []uint32 {
+	ix := p.ix
+	var as []uint32
+	as = p.matching(row, as)
+	ids := buf[:0]
+	for _, a := range as {
+		ids = appendDistinct(ids, ix.aActor[a])
+	}
+	if len(ids) < 2 {
+		return ids
+	}
+	day := ix.dStart[row]
+	out := ids[:0:0]
+	for _, id := range ids {
+		covered := false
+		for _, other := range ids {
+			if other != id && slices.Contains(ix.org.anc[ix.org.seg(other, day)], int32(id)) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// measure returns the per-row value function of a measure.
+func (ix *Index) measure(m string) (func(int32) int64, string, error) {
+	switch m {
+	case "", "count":
+		return func(int32) int64 { return 1 }, "count", nil
+	case "sum:killed", "sum:injured", "sum:perpetrators", "sum:arrests":
+		vals := ix.num[strings.TrimPrefix(m, "sum:")]
+		return func(i int32) int64 { return int64(max(vals[i], 0)) }, m, nil
+	}
+	return nil, "", plotline.FieldError("measure", "%q is not count, sum:killed, sum:injured, sum:perpetrators or sum:arrests", m)
+}
+
+type acc struct{ count, value int64 }
+
+// Count groups the matching incidents by up to three dimensions.
+func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
+	if len(req.GroupBy) > 3 {
+		return nil, plotline.FieldError("group_by", "at most three dimensions, got %d", len(req.GroupBy))
+	}
+	p, err := ix.compile(ctx, req.Query, req.Rule, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	val, mname, err := ix.measure(req.Measure)
+	if err != nil {
+		return nil, err
+	}
+	dims := make([]*dim, len(req.GroupBy))
+	space := uint64(1)
+	for i, name := range req.GroupBy {
+		if dims[i], err = ix.dim(name); err != nil {
+			return nil, err
+		}
+		space *= dims[i].card
+	}
+	dense := space <= 1<<20
+	workers := p.workers()
+	type part struct {
+		total, sum int64
+		dense      []acc
+		sparse     map[uint64]acc
+	}
+	parts := make([]part, workers)
+	for w := range parts {
+		if dense {
+			parts[w].dense = make([]acc, space)
+		} else {
+			parts[w].sparse = map[uint64]acc{}
+		}
+	}
+	err = p.scan(ctx, func(w int, sel []int32) {
+		pt := &parts[w]
+		sets := make([][]uint32, len(dims))
+		var keys []uint64
+		for _, r := range sel {
+			v := val(r)
+			pt.total++
+			pt.sum += v
+			keys = append(keys[:0], 0)
+			for i, d := range dims {
+				if d.row != nil {
+					c := uint64(d.row(r))
+					for k := range keys {
+						keys[k] = keys[k]*d.card + c
+					}
+					continue
+				}
+				sets[i] = d.set(p, r, sets[i])
+				if len(sets[i]) == 0 {
+					sets[i] = append(sets[i], 0)
+				}
+				n := len(keys)
+				for _, c := range sets[i][1:] {
+					for k := range n {
+						keys = append(keys, keys[k]*d.card+uint64(c))
+					}
+				}
+				for k := range n {
+					keys[k] = keys[k]*d.card + uint64(sets[i][0])
+				}
+			}
+			for _, k := range keys {
+				if dense {
+					pt.dense[k].count++
+					pt.dense[k].value += v
+				} else {
+					a := pt.sparse[k]
+					a.count++
+					a.value += v
+					pt.sparse[k] = a
+				}
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{Dims: slices.Clone(req.GroupBy), Measure: mname, Rule: p.rule.Name, Rows: []Row{}}
+	if t.Dims == nil {
+		t.Dims = []string{}
+	}
+	merged := map[uint64]acc{}
+	for _, pt := range parts {
+		t.Total += int(pt.total)
+		t.Sum += pt.sum
+		for k, a := range pt.dense {
+			if a.count > 0 {
+				m := merged[uint64(k)]
+				merged[uint64(k)] = acc{m.count + a.count, m.value + a.value}
+			}
+		}
+		for k, a := range pt.sparse {
+			m := merged[k]
+			merged[k] = acc{m.count + a.count, m.value + a.value}
+		}
+	}
+	for k, a := range merged {
+		keys := make([]string, len(dims))
+		for i := len(dims) - 1; i >= 0; i-- {
+			keys[i] = dims[i].label(uint32(k % dims[i].card))
+			k /= dims[i].card
+		}
+		t.Rows = append(t.Rows, Row{Keys: keys, Count: int(a.count), Value: a.value})
+	}
+	slices.SortFunc(t.Rows, func(a, b Row) int {
+		if c := cmp.Compare(b.Value, a.Value); c != 0 {
+			return c
+		}
+		return slices.Compare(a.Keys, b.Keys)
+	})
+	if req.Limit > 0 && len(t.Rows) > req.Limit {
+		t.Rows = t.Rows[:req.Limit]
+	}
+	return t, nil
+}
+
+// Pivot lays a two-dimension table out as a matrix, rows and columns in
+// order of their totals.
+func (t *Table) Pivot() (*CrossTab, error) {
+	if len(t.Dims) != 2 {
+		return nil, plotline.FieldError("group_by", "a cross-tab needs two dimensions, got %d", len(t.Dims))
+	}
+	rowTot, colTot := map[string]int64{}, map[string]int64{}
+	for _, r := range t.Rows {
+		rowTot[r.Keys[0]] += r.Value
+		colTot[r.Keys[1]] += r.Value
+	}
+	order := func(m map[string]int64) []string {
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b string) int {
+			if c := cmp.Compare(m[b], m[a]); c != 0 {
+				return c
+			}
+			return strings.Compare(a, b)
+		})
+		return keys
+	}
+	x := &CrossTab{RowDim: t.Dims[0], ColDim: t.Dims[1], Rows: order(rowTot), Cols: order(colTot)}
+	ri, ci := map[string]int{}, map[string]int{}
+	for i, k := range x.Rows {
+		ri[k] = i
+		x.RowTotals = append(x.RowTotals, rowTot[k])
+	}
+	for i, k := range x.Cols {
+		ci[k] = i
+		x.ColTotals = append(x.ColTotals, colTot[k])
+	}
+	x.Cells = make([][]int64, len(x.Rows))
+	for i := range x.Cells {
+		x.Cells[i] = make([]int64, len(x.Cols))
+	}
+	for _, r := range t.Rows {
+		x.Cells[ri[r.Keys[0]]][ci[r.Keys[1]]] = r.Value
+	}
+	return x, nil
+}
+
+// civil returns the year, month and day of day d (proleptic Gregorian).
+func civil(d int32) (y, m, dd int32) {
+	z := int64(d) + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day := doy - (153*mp+2)/5 + 1
+	month := mp + 3
+	if month > 12 {
+		month -= 12
+	}
+	year := yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	return int32(year), int32(month), int32(day)
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// interval returns the bucket number of a day, the first day of a bucket,
+// and a bucket's label, for week, month, quarter, half or year.
+func interval(name string) (bucket func(int32) int64, start func(int64) int32, label func(int64) string) {
+	mk := func(y int64, m int64) int32 { return int32(plotline.MakeDay(int(y), timeMonth(m), 1)) }
+	switch name {
+	case "week":
+		return func(d int32) int64 { return floorDiv(int64(d)+3, 7) },
+			func(b int64) int32 { return int32(b*7 - 3) },
+			func(b int64) string {
+				thu := int32(b*7 - 3 + 3)
+				y, _, _ := civil(thu)
+				jan1 := int32(plotline.MakeDay(int(y), 1, 1))
+				return fmt.Sprintf("%04d-W%02d", y, (thu-jan1)/7+1)
+			}
+	case "month":
+		return func(d int32) int64 { y, m, _ := civil(d); return int64(y)*12 + int64(m) - 1 },
+			func(b int64) int32 { return mk(floorDiv(b, 12), b-floorDiv(b, 12)*12+1) },
+			func(b int64) string { return fmt.Sprintf("%04d-%02d", floorDiv(b, 12), b-floorDiv(b, 12)*12+1) }
+	case "quarter":
+		return func(d int32) int64 { y, m, _ := civil(d); return int64(y)*4 + int64(m-1)/3 },
+			func(b int64) int32 { return mk(floorDiv(b, 4), 3*(b-floorDiv(b, 4)*4)+1) },
+			func(b int64) string { return fmt.Sprintf("%04d-Q%d", floorDiv(b, 4), b-floorDiv(b, 4)*4+1) }
+	case "half":
+		return func(d int32) int64 { y, m, _ := civil(d); return int64(y)*2 + int64(m-1)/6 },
+			func(b int64) int32 { return mk(floorDiv(b, 2), 6*(b-floorDiv(b, 2)*2)+1) },
+			func(b int64) string { return fmt.Sprintf("%04d-H%d", floorDiv(b, 2), b-floorDiv(b, 2)*2+1) }
+	case "year":
+		return func(d int32) int64 { y, _, _ := civil(d); return int64(y) },
+			func(b int64) int32 { return mk(b, 1) },
+			func(b int64) string { return fmt.Sprintf("%04d", b) }
+	}
+	return nil, nil, nil
+}
+
+// Intervals are the Series intervals.
+var Intervals = []string{"week", "month", "quarter", "half", "year"}
+
+// Series counts the matching incidents per bucket, strict and possible.
+func (ix *Index) Series(ctx context.Context, req SeriesRequest) (*Series, error) {
+	bucket, start, label := interval(req.Interval)
+	if bucket == nil {
+		return nil, plotline.FieldError("interval", "%q is not one of %s", req.Interval, strings.Join(Intervals, ", "))
+	}
+	p, err := ix.compile(ctx, req.Query, req.Rule, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	from, to := int32(req.From), int32(req.To)
+	if req.From == 0 && req.To == 0 {
+		from, to = ix.minDay, ix.maxDay
+		if p.dateLo > query.MinDay {
+			from = int32(p.dateLo)
+		}
+		if p.dateHi < query.MaxDay {
+			to = int32(p.dateHi)
+		}
+	}
+	if ix.n == 0 || to < from {
+		return &Series{Interval: req.Interval, Rule: p.rule.Name, Buckets: []Bucket{}}, nil
+	}
+	lo, hi := bucket(from), bucket(to)
+	nb := int(hi - lo + 1)
+	if nb > 100000 {
+		return nil, plotline.FieldError("interval", "%d buckets is too many; narrow the dates or widen the interval", nb)
+	}
+	workers := p.workers()
+	strict := make([][]int32, workers)
+	possible := make([][]int32, workers)
+	for w := range workers {
+		strict[w], possible[w] = make([]int32, nb), make([]int32, nb)
+	}
+	err = p.scan(ctx, func(w int, sel []int32) {
+		st, po := strict[w], possible[w]
+		for _, r := range sel {
+			bs, be := bucket(ix.dStart[r]), bucket(ix.dEnd[r])
+			if bs == be && bs >= lo && bs <= hi {
+				st[bs-lo]++
+			}
+			for b := max(bs, lo); b <= min(be, hi); b++ {
+				po[b-lo]++
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	s := &Series{Interval: req.Interval, Rule: p.rule.Name, Buckets: make([]Bucket, nb)}
+	for k := range nb {
+		b := lo + int64(k)
+		bk := Bucket{Label: label(b), From: plotline.Day(start(b)), To: plotline.Day(start(b+1) - 1)}
+		bk.Start, bk.End = bk.From.String(), bk.To.String()
+		for w := range workers {
+			bk.Strict += int(strict[w][k])
+			bk.Possible += int(possible[w][k])
+		}
+		s.Buckets[k] = bk
+	}
+	return s, nil
+}
+
+// Disagreement is a claim naming a different unit than an official
+// (government or court) statement on the same incident.
+type Disagreement struct {
+	Incident       string `json:"incident"`
+	ClaimedUnit    string `json:"claimed_unit"`
+	AttributedUnit string `json:"attributed_unit"`
+	AttributedBy   string `json:"attributed_by"`
+	// Relation is "conflict" when neither unit contains the other, and
+	// "unspecified" when one names a level above the other.
+	Relation string `json:"relation"`
+}
+
+// Disagreements lists, for every matching incident in date order, each
+// standing claim against each standing official statement naming another
+// unit (the same comparison as the external-ops report).
+func (ix *Index) Disagreements(ctx context.Context, req Request) ([]Disagreement, error) {
+	p, err := ix.compile(ctx, req.Query, req.Rule, req.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := p.rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ix.sortByDateID(rows)
+	claim, _ := ix.basisD.lookup(plotline.BasisClaim)
+	gov, _ := ix.basisD.lookup(plotline.BasisGovernment)
+	court, _ := ix.basisD.lookup(plotline.BasisCourt)
+	stands := func(a uint32) bool { return ix.aStated[a] <= p.S && ix.aStop[a] > p.S }
+	out := []Disagreement{}
+	for _, r := range rows {
+		day := ix.dStart[r]
+		for c := ix.aOff[r]; c < ix.aOff[r+1]; c++ {
+			if uint32(ix.aBasis[c]) != claim || !stands(c) {
+				continue
+			}
+			for o := ix.aOff[r]; o < ix.aOff[r+1]; o++ {
+				b := uint32(ix.aBasis[o])
+				if (b != gov && b != court) || !stands(o) || ix.aActor[o] == ix.aActor[c] {
+					continue
+				}
+				rel := "conflict"
+				if ix.org.under(ix.aActor[c], int32(ix.aActor[o]), day) || ix.org.under(ix.aActor[o], int32(ix.aActor[c]), day) {
+					rel = "unspecified"
+				}
+				out = append(out, Disagreement{Incident: ix.ids.get(r), ClaimedUnit: ix.actorD.s[ix.aActor[c]],
+					AttributedUnit: ix.actorD.s[ix.aActor[o]], AttributedBy: ix.byD.s[ix.aBy[o]], Relation: rel})
+			}
+		}
+	}
+	return out, nil
+}
+
+// changes compares the matches and statements of two as-of points.
+func changes(ctx context.Context, a, b *Index, req ChangesRequest) (*ChangeSet, error) {
+	pa, err := a.compile(ctx, req.Query, req.Rule, req.From)
+	if err != nil {
+		return nil, err
+	}
+	pb, err := b.compile(ctx, req.Query, req.Rule, req.To)
+	if err != nil {
+		return nil, err
+	}
+	ra, err := pa.rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := pb.rows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.sortByDateID(ra)
+	b.sortByDateID(rb)
+	inA := map[string]int32{}
+	for _, r := range ra {
+		inA[a.ids.get(r)] = r
+	}
+	inB := map[string]int32{}
+	for _, r := range rb {
+		inB[b.ids.get(r)] = r
+	}
+	cs := &ChangeSet{NewIncidents: []string{}, DroppedIncidents: []string{}, NewStatements: []StatementChange{}, Ended: []StatementChange{}}
+	for _, r := range rb {
+		if _, ok := inA[b.ids.get(r)]; !ok {
+			cs.NewIncidents = append(cs.NewIncidents, b.ids.get(r))
+		}
+	}
+	for _, r := range ra {
+		if _, ok := inB[a.ids.get(r)]; !ok {
+			cs.DroppedIncidents = append(cs.DroppedIncidents, a.ids.get(r))
+		}
+	}
+	type st struct {
+		ix  *Index
+		a   uint32
+		row int32
+	}
+	statements := func(p *plan, rows map[string]int32) map[string]st {
+		out := map[string]st{}
+		for _, r := range rows {
+			for s := p.ix.aOff[r]; s < p.ix.aOff[r+1]; s++ {
+				out[p.ix.attrID(int32(s), r)] = st{p.ix, s, r}
+			}
+		}
+		return out
+	}
+	// Statements of every incident matched at either point, in both indexes.
+	want := map[string]bool{}
+	for id := range inA {
+		want[id] = true
+	}
+	for id := range inB {
+		want[id] = true
+	}
+	all, inBoth := a.rowsOf(want), b.rowsOf(want)
+	sa, sb := statements(pa, all), statements(pb, inBoth)
+	standing := func(p *plan, s st) bool {
+		ix := s.ix
+		return ix.aStated[s.a] <= p.S && ix.aStop[s.a] > p.S && p.basisOK[ix.aBasis[s.a]]
+	}
+	change := func(s st, how string) StatementChange {
+		ix := s.ix
+		return StatementChange{Incident: ix.ids.get(s.row), ID: ix.attrID(int32(s.a), s.row), Actor: ix.actorD.s[ix.aActor[s.a]],
+			Basis: ix.basisD.s[ix.aBasis[s.a]], AssertedBy: ix.byD.s[ix.aBy[s.a]], How: how}
+	}
+	for _, s := range sb {
+		if !standing(pb, s) {
+			continue
+		}
+		if old, ok := sa[s.ix.attrID(int32(s.a), s.row)]; ok && old.ix.aStated[old.a] <= pa.S {
+			continue
+		}
+		cs.NewStatements = append(cs.NewStatements, change(s, "stated"))
+	}
+	for id, s := range sa {
+		if !standing(pa, s) {
+			continue
+		}
+		nb, ok := sb[id]
+		switch {
+		case !ok:
+			cs.Ended = append(cs.Ended, change(s, "deleted"))
+		case nb.ix.aStop[nb.a] <= pb.S:
+			how := "superseded"
+			if nb.ix.aHow[nb.a] == 2 {
+				how = "retracted"
+			}
+			cs.Ended = append(cs.Ended, change(nb, how))
+		}
+	}
+	byKey := func(x, y StatementChange) int {
+		return cmp.Or(strings.Compare(x.Incident, y.Incident), strings.Compare(x.ID, y.ID))
+	}
+	slices.SortFunc(cs.NewStatements, byKey)
+	slices.SortFunc(cs.Ended, byKey)
+	return cs, nil
+}
+
+// rowsOf finds the rows of the given incident IDs in one pass.
+func (ix *Index) rowsOf(ids map[string]bool) map[string]int32 {
+	out := make(map[string]int32, len(ids))
+	for i := range int32(ix.n) {
+		if ids[string(ix.idBytes(i))] {
+			out[ix.ids.get(i)] = i
+		}
+	}
+	return out
+}
+
+func timeMonth(m int64) time.Month { return time.Month(m) }
