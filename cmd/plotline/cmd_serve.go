@@ -2,54 +2,52 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net/http"
-	"time"
+	"net"
 
 	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/httpapi"
+	"github.com/plotline-dev/plotline/internal/web"
 )
 
 // serve opens the database (loading the curated dataset on first start)
-// and serves the web app and JSON API until interrupted.
+// and serves the web app and JSON API until interrupted (SIGINT/SIGTERM
+// cancel ctx), then shuts down gracefully.
 func (m *Main) serve(ctx context.Context, args []string) error {
 	f := m.newFlags("serve", "[--addr HOST:PORT]")
-	addr := f.String("addr", "127.0.0.1:8080", "listen address")
+	addr := f.String("addr", "127.0.0.1:8080", "listen address (loopback by default; there are no accounts yet)")
+	logJSON := f.Bool("log-json", false, "log requests as JSON lines instead of text")
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
-	db, err := m.openStore(ctx, f.db)
+	var h slog.Handler = slog.NewTextHandler(m.Stderr, nil)
+	if *logJSON {
+		h = slog.NewJSONHandler(m.Stderr, nil)
+	}
+	log := slog.New(h)
+	db, err := m.openAnyStore(ctx, f.db)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	log := slog.New(slog.NewTextHandler(m.Stderr, nil))
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		list, err := db.Incidents(r.Context(), plotline.IncidentFilter{}, plotline.AsOf{})
-		if err != nil {
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprintf(w, "Plotline: %d incidents\n", len(list))
-	})
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("serving", "addr", "http://"+*addr, "db", f.db)
-	select {
-	case err := <-errc:
+	analytics, err := m.analytics(ctx, db, log)
+	if err != nil {
 		return err
-	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	ui := web.New(web.Config{Store: db, Logger: log, Now: m.Now})
+	srv := httpapi.NewServer(httpapi.Config{Store: db, Analytics: analytics, UI: ui, Logger: log, Now: m.Now})
+	err = srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
+		log.Info("serving", "addr", "http://"+a.String(), "db", redact(f.db))
+	})
+	if err != nil {
 		return err
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// analytics picks what answers the API's analytics: the fallback over
+// store snapshots (report and unfiltered lists only).
+func (m *Main) analytics(_ context.Context, store plotline.Store, _ *slog.Logger) (httpapi.Analytics, error) {
+	return &httpapi.SnapshotAnalytics{Store: store}, nil
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/plotline-dev/plotline"
@@ -18,8 +19,9 @@ type Analytics interface {
 	// Report is the external-operations report, the same JSON as
 	// `plotline report external-ops --format json`.
 	Report(ctx context.Context, req ReportRequest) (*analysis.ExternalOpsReport, error)
-	// Match lists the incidents a query selects, ordered by date start then ID.
-	Match(ctx context.Context, req QueryRequest) ([]Hit, error)
+	// Match lists the IDs of the incidents a query selects, ordered by date
+	// start then ID: limit of them (0: all) from offset, and the total.
+	Match(ctx context.Context, req QueryRequest, offset, limit int) (*Matches, error)
 	Count(ctx context.Context, req QueryRequest) (any, error)
 	CrossTab(ctx context.Context, req QueryRequest) (any, error)
 	Series(ctx context.Context, req QueryRequest) (any, error)
@@ -49,10 +51,17 @@ type QueryRequest struct {
 	Limit int // top-N where the answer is ranked; 0 = the implementation's default
 }
 
-// Hit is one incident a query selected, with its sort key.
-type Hit struct {
-	ID    string
-	Start plotline.Day
+// Matches is a page of incident IDs and the number of all matches.
+type Matches struct {
+	Total int
+	IDs   []string
+}
+
+// Refresher is implemented by analytics that keep an index of the store:
+// the server calls Refresh after its own writes, so that a client reads
+// what it just wrote.
+type Refresher interface {
+	Refresh(ctx context.Context) error
 }
 
 // SnapshotAnalytics answers the report from a store snapshot (kept until
@@ -139,7 +148,7 @@ func ReportParams(g *analysis.Graph, req ReportRequest) (analysis.ExternalOpsPar
 }
 
 // Match needs the engine unless the query is empty.
-func (a *SnapshotAnalytics) Match(ctx context.Context, req QueryRequest) ([]Hit, error) {
+func (a *SnapshotAnalytics) Match(ctx context.Context, req QueryRequest, offset, limit int) (*Matches, error) {
 	if req.Q != "" {
 		return nil, needsEngine("q")
 	}
@@ -147,15 +156,18 @@ func (a *SnapshotAnalytics) Match(ctx context.Context, req QueryRequest) ([]Hit,
 	if err != nil {
 		return nil, err
 	}
-	hits := make([]Hit, 0, len(snap.Incidents))
-	for i := range snap.Incidents {
+	m := &Matches{IDs: []string{}}
+	for i := range snap.Incidents { // the store lists incidents by date start, then ID
 		in := &snap.Incidents[i]
 		if req.AsOf.Stated != nil && !in.PublicOn().KnownBy(*req.AsOf.Stated) {
 			continue
 		}
-		hits = append(hits, Hit{ID: in.ID, Start: in.Date.Start})
+		if m.Total >= offset && (limit <= 0 || len(m.IDs) < limit) {
+			m.IDs = append(m.IDs, in.ID)
+		}
+		m.Total++
 	}
-	return hits, nil // the store lists incidents by date start, then ID
+	return m, nil
 }
 
 // Count needs the engine.
@@ -181,4 +193,46 @@ func (a *SnapshotAnalytics) Projection(context.Context, QueryRequest) (any, erro
 func needsEngine(field string) error {
 	return &plotline.Error{Code: plotline.ENOTIMPLEMENTED, Field: field,
 		Message: "this server runs without the analytics engine; only the report and unfiltered lists are available"}
+}
+
+// page returns limit IDs after the cursor (from the start when nil), the
+// total, and the cursor of the page after, "" when this is the last.
+func page(ctx context.Context, a Analytics, req QueryRequest, after *cursor, limit int) (*Matches, string, error) {
+	offset := 0
+	if after != nil {
+		// Fetch one item before the page: if it is still the last item sent,
+		// nothing moved; otherwise find that item again.
+		m, err := a.Match(ctx, req, after.Offset-1, limit+1)
+		if err != nil {
+			return nil, "", err
+		}
+		if len(m.IDs) > 0 && m.IDs[0] == after.Last {
+			m.IDs = m.IDs[1:]
+			offset = after.Offset
+			return m, nextCursor(m, offset, limit), nil
+		}
+		all, err := a.Match(ctx, req, 0, 0)
+		if err != nil {
+			return nil, "", err
+		}
+		offset = min(after.Offset, all.Total)
+		if i := slices.Index(all.IDs, after.Last); i >= 0 {
+			offset = i + 1
+		}
+	}
+	m, err := a.Match(ctx, req, offset, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	return m, nextCursor(m, offset, limit), nil
+}
+
+func nextCursor(m *Matches, offset, limit int) string {
+	if len(m.IDs) > limit {
+		m.IDs = m.IDs[:limit]
+	}
+	if len(m.IDs) == 0 || offset+len(m.IDs) >= m.Total {
+		return ""
+	}
+	return cursor{Offset: offset + len(m.IDs), Last: m.IDs[len(m.IDs)-1]}.String()
 }

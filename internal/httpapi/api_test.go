@@ -458,7 +458,7 @@ func (f *fakeAnalytics) note(op string, req httpapi.QueryRequest) (any, error) {
 func (f *fakeAnalytics) Report(context.Context, httpapi.ReportRequest) (*analysis.ExternalOpsReport, error) {
 	return &analysis.ExternalOpsReport{}, f.err
 }
-func (f *fakeAnalytics) Match(context.Context, httpapi.QueryRequest) ([]httpapi.Hit, error) {
+func (f *fakeAnalytics) Match(context.Context, httpapi.QueryRequest, int, int) (*httpapi.Matches, error) {
 	return nil, f.err
 }
 func (f *fakeAnalytics) Count(_ context.Context, r httpapi.QueryRequest) (any, error) {
@@ -472,4 +472,39 @@ func (f *fakeAnalytics) Series(_ context.Context, r httpapi.QueryRequest) (any, 
 }
 func (f *fakeAnalytics) Projection(_ context.Context, r httpapi.QueryRequest) (any, error) {
 	return f.note("projection", r)
+}
+
+// TestCursorSurvivesInserts pages through incidents while a new incident is
+// inserted before the current position: nothing is skipped or repeated.
+func TestCursorSurvivesInserts(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, nil)
+	var first httpapi.IncidentList
+	ts.do(t, "GET", "/api/v1/incidents?limit=5", nil).json(t, &first)
+	early := newIncident("2020-01-01-aut-early")
+	early["date"] = "2020-01-01"
+	if res := ts.do(t, "POST", "/api/v1/incidents", early); res.status != 201 {
+		t.Fatalf("create: %d %s", res.status, res.body)
+	}
+	seen := map[string]int{}
+	for _, in := range first.Incidents {
+		seen[in.ID]++
+	}
+	next := first.NextCursor
+	for next != "" {
+		var page httpapi.IncidentList
+		ts.do(t, "GET", "/api/v1/incidents?limit=5&cursor="+next, nil).json(t, &page)
+		for _, in := range page.Incidents {
+			seen[in.ID]++
+		}
+		next = page.NextCursor
+	}
+	if len(seen) != first.Total {
+		t.Fatalf("saw %d distinct incidents, want the %d that existed", len(seen), first.Total)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s seen %d times", id, n)
+		}
+	}
 }

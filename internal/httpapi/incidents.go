@@ -35,39 +35,17 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	if p.err != nil {
 		return p.err
 	}
-	hits, err := s.analytics.Match(r.Context(), req)
+	m, next, err := page(r.Context(), s.analytics, req, after, limit)
 	if err != nil {
 		return err
 	}
-	// Hits are sorted by (start, id): find the first after the cursor.
-	i := 0
-	if after != nil {
-		i, _ = slices.BinarySearchFunc(hits, *after, func(h Hit, c cursor) int {
-			if h.Start != c.Start {
-				return int(h.Start) - int(c.Start)
-			}
-			return strings.Compare(h.ID, c.ID)
-		})
-		if i < len(hits) && hits[i].ID == after.ID {
-			i++
-		}
-	}
-	page := hits[i:min(len(hits), i+limit)]
-	out := IncidentList{Incidents: []plotline.Incident{}, Total: len(hits)}
-	if len(page) > 0 {
-		ids := make([]string, len(page))
-		for j, h := range page {
-			ids[j] = h.ID
-		}
-		list, err := s.store.Incidents(r.Context(), plotline.IncidentFilter{IDs: ids}, req.AsOf)
+	out := IncidentList{Incidents: []plotline.Incident{}, Total: m.Total, NextCursor: next}
+	if len(m.IDs) > 0 {
+		list, err := s.store.Incidents(r.Context(), plotline.IncidentFilter{IDs: m.IDs}, req.AsOf)
 		if err != nil {
 			return err
 		}
 		out.Incidents = list
-		if i+limit < len(hits) {
-			last := page[len(page)-1]
-			out.NextCursor = cursor{Start: last.Start, ID: last.ID}.String()
-		}
 	}
 	return writeJSON(w, r, http.StatusOK, out)
 }

@@ -103,12 +103,13 @@ func parseInstant(s string) (time.Time, error) {
 	return d.EndTime(), nil
 }
 
-// cursor is the position after which a list continues: the sort key of the
-// last item sent. Keyset, not offset, so that records added in between do
-// not shift or repeat items.
+// cursor is where a list continues: the offset of the next item and the
+// ID of the last item sent. When records were added or removed before that
+// point in the meantime, the ID finds the place again, so no item is
+// skipped or repeated.
 type cursor struct {
-	Start plotline.Day `json:"s"`
-	ID    string       `json:"i"`
+	Offset int    `json:"o"`
+	Last   string `json:"i"`
 }
 
 func (c cursor) String() string {
@@ -126,17 +127,9 @@ func (p *params) cursor(name string) *cursor {
 	if err == nil {
 		err = json.Unmarshal(b, &c)
 	}
-	if err != nil || c.ID == "" {
+	if err != nil || c.Last == "" || c.Offset < 1 {
 		p.fail(plotline.FieldError(name, "not a cursor this API returned"))
 		return nil
 	}
 	return &c
-}
-
-// after reports whether (start, id) sorts after c.
-func (c *cursor) after(start plotline.Day, id string) bool {
-	if c == nil {
-		return true
-	}
-	return start > c.Start || (start == c.Start && id > c.ID)
 }

@@ -77,32 +77,12 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if p.err != nil {
 		return p.err
 	}
-	hits, err := s.analytics.Match(r.Context(), req)
+	m, next, err := page(r.Context(), s.analytics, req, after, limit)
 	if err != nil {
 		return err
 	}
-	out := QueryResult{Q: req.Q, Total: len(hits), IDs: []string{}}
-	for _, h := range hits {
-		if !after.after(h.Start, h.ID) {
-			continue
-		}
-		if len(out.IDs) == limit {
-			last := out.IDs[len(out.IDs)-1]
-			out.NextCursor = cursor{Start: startOf(hits, last), ID: last}.String()
-			break
-		}
-		out.IDs = append(out.IDs, h.ID)
-	}
+	out := QueryResult{Q: req.Q, Total: m.Total, IDs: m.IDs, NextCursor: next}
 	return writeJSON(w, r, http.StatusOK, out)
-}
-
-func startOf(hits []Hit, id string) plotline.Day {
-	for _, h := range hits {
-		if h.ID == id {
-			return h.Start
-		}
-	}
-	return 0
 }
 
 // count answers ?q=&by=a,b,c (up to three dimensions).

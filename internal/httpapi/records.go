@@ -26,6 +26,13 @@ func (s *Server) apply(r *http.Request, b *plotline.Batch, prefix string) (*plot
 		}
 		return nil, err
 	}
+	if rf, ok := s.analytics.(Refresher); ok {
+		// The write stands either way; a failed refresh only delays when
+		// analytics see it (the next refresh catches up).
+		if err := rf.Refresh(r.Context()); err != nil {
+			s.log.WarnContext(r.Context(), "refresh analytics after a write", "err", err, "request_id", RequestID(r.Context()))
+		}
+	}
 	return ch, nil
 }
 
