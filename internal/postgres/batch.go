@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/plotline-dev/plotline"
 )
@@ -42,15 +43,48 @@ func affiliationRow(f *plotline.Affiliation) (row, error) {
 func incidentRow(in plotline.Incident) (row, error) {
 	in.Attributions = nil // stored as records of their own
 	b, err := json.Marshal(in)
+	pub := in.PublicOn()
+	var lat, lon any
+	if in.Location.Lat != nil && in.Location.Lon != nil {
+		lat, lon = *in.Location.Lat, *in.Location.Lon
+	}
 	return row{kind: plotline.RecIncident, id: in.ID, data: b,
-		cols: []string{"kind", "date_start", "date_end", "country", "target_country", "origin", "origin_id"},
-		vals: []any{in.Kind, int32(in.Date.Start), int32(in.Date.End), in.Location.Country, in.TargetCountry, in.Origin, in.OriginID}}, err
+		cols: []string{"kind", "date_start", "date_end", "country", "target_country", "origin", "origin_id",
+			"eng", "outcome", "stage", "date_prec", "pub_start", "pub_end", "admin1", "place", "loc_prec", "lat", "lon",
+			"target_type", "event_type", "documentation", "weapons", "tags", "sources", "killed", "injured", "perpetrators", "arrests"},
+		vals: []any{in.Kind, int32(in.Date.Start), int32(in.Date.End), in.Location.Country, in.TargetCountry, in.Origin, in.OriginID,
+			int32(1), in.Outcome, in.Stage, string(in.Date.Precision), dayOrNil(pub, false), dayOrNil(pub, true), in.Location.Admin1,
+			in.Location.Place, in.Location.Precision, lat, lon, in.TargetType, in.EventType, in.Documentation,
+			strings.Join(in.Weapons, "\x1f"), strings.Join(in.Tags, "\x1f"), strings.Join(in.Sources, "\x1f"),
+			intOrNil(in.Killed.Best), intOrNil(in.Injured.Best), intOrNil(in.Perpetrators), intOrNil(in.Arrests)}}, err
 }
 
 func attributionRow(a *plotline.Attribution) (row, error) {
 	b, err := json.Marshal(a)
 	return row{kind: plotline.RecAttribution, id: a.ID, data: b,
-		cols: []string{"incident_id", "actor_id", "basis"}, vals: []any{a.IncidentID, a.ActorID, a.Basis}}, err
+		cols: []string{"incident_id", "actor_id", "basis",
+			"eng", "link", "likelihood", "confidence", "asserted_by", "stated_start", "stated_end", "superseded_end", "retracted_end"},
+		vals: []any{a.IncidentID, a.ActorID, a.Basis,
+			int32(1), a.Link, a.Likelihood, a.Confidence, a.AssertedBy, dayOrNil(a.StatedOn, false), dayOrNil(a.StatedOn, true),
+			dayOrNil(a.SupersededOn, true), dayOrNil(a.RetractedOn, true)}}, err
+}
+
+// dayOrNil returns a known date's first (or last) day for an engine column.
+func dayOrNil(d plotline.Date, end bool) any {
+	switch {
+	case !d.Known():
+		return nil
+	case end:
+		return int32(d.End)
+	}
+	return int32(d.Start)
+}
+
+func intOrNil(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int32(*p)
 }
 
 // rowOf decodes a stored record and recomputes its row, for imports.

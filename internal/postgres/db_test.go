@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/postgres"
 	"github.com/plotline-dev/plotline/internal/postgres/pgtest"
@@ -183,5 +184,41 @@ func TestImportRefusesNonEmpty(t *testing.T) {
 	}
 	if _, err := db.ImportHistory(ctx); plotline.ErrorCode(err) != plotline.ECONFLICT {
 		t.Errorf("import into a non-empty store: err %v; want ECONFLICT", err)
+	}
+}
+
+// TestEngineColumns checks the columns mirrored from SQLite's 0002_engine
+// migration are filled as SQLite fills them, and the full-text column finds
+// words of the title.
+func TestEngineColumns(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	db := MustOpenDBAt(t, dsn)
+	if _, err := db.Apply(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var eng, pubStart, killed int32
+	var lat float64
+	var prec, sources string
+	err = conn.QueryRow(ctx, `SELECT eng, pub_start, killed, lat, date_prec, sources FROM incident_v
+		WHERE rec_to IS NULL AND fts @@ plainto_tsquery('simple', 'church')`).Scan(&eng, &pubStart, &killed, &lat, &prec, &sources)
+	if err != nil {
+		t.Fatalf("full-text match on the title: %v", err)
+	}
+	want := storetest.Fixture().Incidents[0]
+	if eng != 1 || pubStart != int32(want.Date.Start) || killed != 1 || lat != 41.1 || prec != "day" || sources != "s1" {
+		t.Errorf("engine columns eng=%d pub_start=%d killed=%d lat=%v prec=%q sources=%q", eng, pubStart, killed, lat, prec, sources)
+	}
+	var stated int32
+	if err := conn.QueryRow(ctx, `SELECT stated_start FROM attribution_v WHERE id = 'istanbul/gov-iskp'`).Scan(&stated); err != nil {
+		t.Fatal(err)
+	}
+	if stated != int32(plotline.MustDate("2024-02-05").Start) {
+		t.Errorf("stated_start = %d", stated)
 	}
 }
