@@ -11,17 +11,24 @@ import (
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/query"
 )
 
-// query lists incidents matching a simple filter: space-separated
-// field:value terms (kind, outcome, country, target, actor, basis, date,
-// from, to) and free words matched against title and summary. actor:X+
-// means X or any unit under it at the incident's date.
+// query answers a query in the language of internal/query (see
+// docs/query-language.md) with the analytics engine: a listing of the
+// matching incidents, or with --group-by a grouped count, or with --series a
+// time series.
 func (m *Main) query(ctx context.Context, args []string) error {
-	f := m.newFlags("query", "[--format table|json|csv] [--as-of DAY] [FILTER...]")
+	f := m.newFlags("query", "[--format table|json|csv] [--as-of DAY] [--rule RULE] [--group-by DIM,...] [--measure count|sum:killed] [--series INTERVAL] [QUERY...]")
 	var asOf asOfFlags
 	asOf.register(f.FlagSet)
 	format := f.String("format", "table", "table, json or csv")
+	rule := f.String("rule", "", "counting rule: any, official, claims, best, bases:a,b or best:a>b>c (default: the query's rule: term, else any)")
+	groupBy := f.String("group-by", "", "count by up to three dimensions, comma-separated (e.g. unit,target; see docs/query-language.md)")
+	measure := f.String("measure", "count", "with --group-by: count, sum:killed or sum:injured")
+	series := f.String("series", "", "time series by week, month, quarter, half or year, with strict and possible counts")
+	limit := f.Int("limit", 0, "at most this many incidents or groups (0: all)")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -30,7 +37,7 @@ func (m *Main) query(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	flt, err := parseSimpleFilter(strings.Join(pos, " "))
+	q, err := query.Parse(strings.Join(pos, " "))
 	if err != nil {
 		return err
 	}
@@ -39,129 +46,111 @@ func (m *Main) query(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	list, err := db.Incidents(ctx, plotline.IncidentFilter{From: flt.from, To: flt.to}, ao)
+	eng, err := engine.New(ctx, db)
 	if err != nil {
 		return err
 	}
-	actors, err := db.Actors(ctx, plotline.AsOf{Recorded: ao.Recorded})
+	req := engine.Request{Query: q, AsOf: ao, Rule: *rule, Measure: *measure, Limit: *limit}
+	if req.AsOf.Stated == nil {
+		today := m.today()
+		req.AsOf.Stated = &today
+	}
+	switch {
+	case *series != "":
+		s, err := eng.Series(ctx, engine.SeriesRequest{Request: req, Interval: *series})
+		if err != nil {
+			return err
+		}
+		return m.writeSeries(s, *format)
+	case *groupBy != "":
+		req.GroupBy = strings.Split(*groupBy, ",")
+		t, err := eng.Count(ctx, req)
+		if err != nil {
+			return err
+		}
+		return m.writeTable(t, *format)
+	}
+	matches, err := eng.Match(ctx, req)
 	if err != nil {
 		return err
 	}
-	affs, err := db.Affiliations(ctx, plotline.AsOf{Recorded: ao.Recorded})
+	var list []plotline.Incident
+	if len(matches.IDs) > 0 {
+		if list, err = db.Incidents(ctx, plotline.IncidentFilter{IDs: matches.IDs}, ao); err != nil {
+			return err
+		}
+	}
+	ix, err := eng.Index(ctx, ao)
 	if err != nil {
 		return err
 	}
-	g := analysis.NewGraph(actors, affs)
-	day := m.today()
-	if ao.Stated != nil {
-		day = *ao.Stated
-	}
-	if err := flt.resolve(g); err != nil {
-		return err
-	}
-	var out []plotline.Incident
-	for _, in := range list {
-		if flt.match(g, &in, day) {
-			out = append(out, in)
-		}
-	}
-	return m.writeIncidents(out, g, *format)
+	return m.writeIncidents(list, ix.Graph(), *format)
 }
 
-type simpleFilter struct {
-	fields   map[string][]string
-	from, to *plotline.Day
-	words    []string
-	actor    string
-	subtree  bool
-}
-
-var simpleFields = []string{"kind", "outcome", "country", "target", "actor", "basis", "date", "from", "to", "id"}
-
-func parseSimpleFilter(s string) (*simpleFilter, error) {
-	f := &simpleFilter{fields: map[string][]string{}}
-	for _, term := range strings.Fields(s) {
-		key, val, ok := strings.Cut(term, ":")
-		if !ok {
-			f.words = append(f.words, strings.ToLower(strings.Trim(term, `"`)))
-			continue
+func (m *Main) writeTable(t *engine.Table, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(t)
+	case "csv", "table":
+		head := append(slices.Clone(t.Dims), "incidents")
+		if t.Measure != "count" {
+			head = append(head, t.Measure)
 		}
-		if !slices.Contains(simpleFields, key) {
-			return nil, plotline.FieldError(key, "unknown filter field (one of %s)", strings.Join(simpleFields, ", "))
+		rows := [][]string{head}
+		for _, r := range t.Rows {
+			row := append(slices.Clone(r.Keys), fmt.Sprint(r.Count))
+			if t.Measure != "count" {
+				row = append(row, fmt.Sprint(r.Value))
+			}
+			rows = append(rows, row)
 		}
-		switch key {
-		case "date", "from", "to":
-			lo, hi := val, val
-			if key == "date" {
-				if a, b, ok := strings.Cut(val, ".."); ok {
-					lo, hi = a, b
-				}
-			}
-			if key != "to" {
-				d, err := plotline.ParseDate(lo)
-				if err != nil || !d.Known() {
-					return nil, plotline.FieldError(key, "%q is not a date", lo)
-				}
-				f.from = &d.Start
-			}
-			if key != "from" {
-				d, err := plotline.ParseDate(hi)
-				if err != nil || !d.Known() {
-					return nil, plotline.FieldError(key, "%q is not a date", hi)
-				}
-				f.to = &d.End
-			}
-		case "actor":
-			f.actor, f.subtree = strings.CutSuffix(val, "+")
-		default:
-			f.fields[key] = strings.Split(val, ",")
+		if format == "csv" {
+			w := csv.NewWriter(m.Stdout)
+			w.WriteAll(rows) //nolint:errcheck // w.Error reports it
+			return w.Error()
 		}
-	}
-	return f, nil
-}
-
-func (f *simpleFilter) resolve(g *analysis.Graph) error {
-	if f.actor == "" {
+		tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+		for _, r := range rows {
+			fmt.Fprintln(tw, strings.Join(r, "\t"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "%d incidents (rule %s)", t.Total, t.Rule)
+		if t.Measure != "count" {
+			fmt.Fprintf(m.Stdout, ", %s %d", t.Measure, t.Sum)
+		}
+		fmt.Fprintln(m.Stdout)
 		return nil
 	}
-	id, ok := g.Resolve(f.actor)
-	if !ok {
-		return plotline.FieldError("actor", "no actor is called %q", f.actor)
-	}
-	f.actor = id
-	return nil
+	return plotline.FieldError("format", "%q is not table, json or csv", format)
 }
 
-func (f *simpleFilter) match(g *analysis.Graph, in *plotline.Incident, day plotline.Day) bool {
-	in2 := func(key, v string) bool {
-		vals, ok := f.fields[key]
-		return !ok || slices.Contains(vals, v)
-	}
-	if !in2("kind", in.Kind) || !in2("outcome", in.Outcome) || !in2("country", in.Location.Country) ||
-		!in2("target", in.TargetCountry) || !in2("id", in.ID) {
-		return false
-	}
-	if f.actor != "" || len(f.fields["basis"]) > 0 {
-		found := false
-		for _, a := range in.Attributions {
-			if !a.StandsOn(day) || !in2("basis", a.Basis) {
-				continue
-			}
-			if f.actor == "" || a.ActorID == f.actor || (f.subtree && g.Under(a.ActorID, f.actor, in.Date.Start)) {
-				found = true
-			}
+func (m *Main) writeSeries(s *engine.Series, format string) error {
+	switch format {
+	case "json":
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	case "csv", "table":
+		rows := [][]string{{s.Interval, "from", "to", "strict", "possible"}}
+		for _, b := range s.Buckets {
+			rows = append(rows, []string{b.Label, b.Start, b.End, fmt.Sprint(b.Strict), fmt.Sprint(b.Possible)})
 		}
-		if !found {
-			return false
+		if format == "csv" {
+			w := csv.NewWriter(m.Stdout)
+			w.WriteAll(rows) //nolint:errcheck // w.Error reports it
+			return w.Error()
 		}
-	}
-	text := strings.ToLower(in.Title + " " + in.Summary)
-	for _, w := range f.words {
-		if !strings.Contains(text, w) {
-			return false
+		tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+		for _, r := range rows {
+			fmt.Fprintln(tw, strings.Join(r, "\t"))
 		}
+		return tw.Flush()
 	}
-	return true
+	return plotline.FieldError("format", "%q is not table, json or csv", format)
 }
 
 func (m *Main) writeIncidents(list []plotline.Incident, g *analysis.Graph, format string) error {

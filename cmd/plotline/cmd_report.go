@@ -7,6 +7,7 @@ import (
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/engine"
 )
 
 // report runs a named report; external-ops is the seed's analysis.
@@ -44,11 +45,15 @@ func (m *Main) report(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	snap, err := db.Snapshot(ctx, ao)
+	eng, err := engine.New(ctx, db)
 	if err != nil {
 		return err
 	}
-	g := analysis.NewGraph(snap.Actors, snap.Affiliations)
+	ix, err := eng.Index(ctx, ao)
+	if err != nil {
+		return err
+	}
+	g := ix.Graph()
 	for _, a := range []struct {
 		flag string
 		val  string
@@ -63,7 +68,10 @@ func (m *Main) report(ctx context.Context, args []string) error {
 		}
 		*a.dst = id
 	}
-	r := analysis.ExternalOps(g, snap.Incidents, p)
+	r, err := ix.ExternalOps(ctx, p)
+	if err != nil {
+		return err
+	}
 	switch *format {
 	case "json":
 		enc := json.NewEncoder(m.Stdout)
