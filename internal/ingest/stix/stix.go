@@ -68,6 +68,10 @@ func (r *Result) Rejected() int {
 	return n
 }
 
+// handled are the object types the reader looks at.
+var handled = []string{"identity", "marking-definition", "extension-definition", "report", "threat-actor", "intrusion-set",
+	"relationship", "incident", "opinion"}
+
 // object is one parsed STIX object with its position in the bundle.
 type object struct {
 	index int
@@ -101,7 +105,7 @@ func Read(r io.Reader, opt Options) (*Result, error) {
 	if opt.BundleURL != "" && !httpURL(opt.BundleURL) {
 		return nil, plotline.FieldError("bundle-url", "%q is not an http(s) URL", opt.BundleURL)
 	}
-	rd := &reader{opt: opt, res: &Result{Batch: &plotline.Batch{}}, byID: map[string]*object{}, markings: map[string]string{},
+	rd := &reader{opt: opt, res: &Result{Batch: &plotline.Batch{By: "import:stix", Note: "STIX bundle " + opt.File}}, byID: map[string]*object{}, markings: map[string]string{},
 		citedBy: map[string][]string{}, sources: map[string]*plotline.Source{}, ids: map[string]string{}}
 	if err := rd.parse(r); err != nil {
 		return nil, err
@@ -113,6 +117,11 @@ func Read(r io.Reader, opt Options) (*Result, error) {
 	rd.readIncidents()
 	rd.readAttributions()
 	rd.readOpinions()
+	for _, o := range rd.objs {
+		if !slices.Contains(handled, o.typ) {
+			rd.skip(o, false, "type %s is not recorded", o.typ)
+		}
+	}
 	for _, id := range rd.srcOrder {
 		rd.res.Batch.Sources = append(rd.res.Batch.Sources, *rd.sources[id])
 	}
