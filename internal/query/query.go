@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
@@ -76,6 +77,17 @@ func Errorf(pos int, field, format string, args ...any) *SyntaxError {
 
 // Parse parses the text form of a query.
 func Parse(s string) (*Query, error) {
+	if !utf8.ValidString(s) {
+		i := 0
+		for i < len(s) {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		return nil, Errorf(i, "", "invalid UTF-8")
+	}
 	p := &parser{s: s}
 	q := &Query{Terms: []Term{}}
 	for {
@@ -127,7 +139,7 @@ type parser struct {
 	i int
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func isSpace(c byte) bool { return c == ' ' || (c >= '\t' && c <= '\r') }
 
 func (p *parser) skipSpace() {
 	for p.i < len(p.s) && isSpace(p.s[p.i]) {
@@ -147,7 +159,7 @@ func (p *parser) term() (Term, error) {
 		if err != nil {
 			return t, err
 		}
-		if strings.TrimSpace(text) == "" {
+		if text == "" {
 			return t, Errorf(pos, "text", "empty phrase")
 		}
 		t.Field, t.Values = "text", []Value{{Eq: text, Pos: pos}}
@@ -255,6 +267,9 @@ func (p *parser) whole(f Field) (Value, error) {
 // a range (A..B, A.., ..B) or, for actors, end in '+'.
 func (p *parser) value(f Field) (Value, error) {
 	v := Value{Pos: p.i}
+	if p.i >= len(p.s) {
+		return v, Errorf(p.i, f.Name, "%s: empty value", f.Name)
+	}
 	if p.s[p.i] == '"' {
 		s, err := p.quoted()
 		if err != nil {
@@ -525,7 +540,7 @@ func (t Term) String() string {
 
 // quote returns s bare when the parser would read it back unchanged.
 func quote(s string, always bool) string {
-	plain := !always && s != "" && !strings.ContainsAny(s, " \t\r\n,\"\\+") && !strings.Contains(s, "..")
+	plain := !always && s != "" && !strings.ContainsAny(s, " \t\r\n\v\f,\"\\+") && !strings.Contains(s, "..")
 	if plain {
 		return s
 	}
