@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -184,7 +185,7 @@ func (l *loader) Commit(ctx context.Context) error {
 
 func (l *loader) Rollback(ctx context.Context) error {
 	err := l.tx.Rollback(ctx)
-	if err != nil && err != pgx.ErrTxClosed {
+	if err != nil && !errors.Is(err, pgx.ErrTxClosed) {
 		return err
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -209,7 +210,7 @@ func (l *loader) Commit(ctx context.Context) error {
 
 func (l *loader) Rollback(ctx context.Context) error {
 	l.closeStmts()
-	if err := l.tx.Rollback(); err != nil && err != sql.ErrTxDone {
+	if err := l.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return err
 	}
 	return nil
