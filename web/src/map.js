@@ -2,7 +2,7 @@
 // target countries coloured by count, and great-circle arcs from the
 // attributed unit's home countries to each incident.
 import { feature } from "topojson-client";
-import { geoNaturalEarth1, geoPath, geoCentroid } from "d3-geo";
+import { geoNaturalEarth1, geoPath, geoCentroid, geoArea } from "d3-geo";
 import world from "plotline:world";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -12,6 +12,20 @@ function el(name, attrs, parent) {
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
   if (parent) parent.appendChild(e);
   return e;
+}
+
+// mainland returns a country's largest polygon, so that overseas territories
+// (French Guiana, Alaska's islands) do not drag its centre into the ocean.
+function mainland(f) {
+  if (f.geometry.type !== "MultiPolygon") return f;
+  let best = null;
+  let area = -1;
+  for (const coords of f.geometry.coordinates) {
+    const g = { type: "Polygon", coordinates: coords };
+    const a = geoArea(g);
+    if (a > area) [best, area] = [g, a];
+  }
+  return best;
 }
 
 function render(root) {
@@ -29,16 +43,34 @@ function render(root) {
   }
   const max = Math.max(1, ...counts.values());
 
-  const focus = [...new Set([...counts.keys(), ...homes])].map((c) => byCode.get(c)).filter(Boolean);
+  const centre = new Map();
+  const centreOf = (code) => {
+    if (!centre.has(code)) {
+      const f = byCode.get(code);
+      centre.set(code, f ? geoCentroid(mainland(f)) : null);
+    }
+    return centre.get(code);
+  };
+  const point = (inc) => (inc.lon != null && inc.lat != null ? [inc.lon, inc.lat] : centreOf(inc.target));
+
+  // "Countries involved" frames the incidents and the units' home countries
+  // (their points, not whole shapes: Russia's or France's full extent would
+  // zoom out to the world).
+  const focus = [];
+  for (const inc of data.incidents) {
+    const p = point(inc);
+    if (p) focus.push(p);
+    for (const u of inc.units) for (const h of u.home) if (centreOf(h)) focus.push(centreOf(h));
+  }
   const projection = geoNaturalEarth1();
-  if (data.extent === "world" || focus.length === 0) {
+  if (data.extent === "world" || focus.length < 2) {
     projection.fitSize([width, height], { type: "Sphere" });
   } else {
-    projection.fitExtent([[20, 20], [width - 20, height - 20]], { type: "FeatureCollection", features: focus });
+    projection.fitExtent([[90, 60], [width - 90, height - 60]], { type: "MultiPoint", coordinates: focus });
   }
   const path = geoPath(projection);
 
-  const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": "map-title map-desc", class: "map" });
+  const svg = el("svg", { viewBox: `0 0 ${width} ${height}`, role: "group", "aria-labelledby": "map-title", "aria-describedby": "map-desc", class: "map" });
   el("title", { id: "map-title" }, svg).textContent = data.title;
   el("desc", { id: "map-desc" }, svg).textContent = data.description;
   el("path", { d: path({ type: "Sphere" }), class: "sea" }, svg);
@@ -51,11 +83,6 @@ function render(root) {
     el("title", {}, p).textContent = n > 0 ? `${f.properties.name}: ${n} incident${n === 1 ? "" : "s"}` : f.properties.name;
   }
 
-  const point = (inc) => {
-    if (inc.lon != null && inc.lat != null) return [inc.lon, inc.lat];
-    const f = byCode.get(inc.target);
-    return f ? geoCentroid(f) : null;
-  };
   const arcs = el("g", { class: "arcs" }, svg);
   const marks = el("g", { class: "marks" }, svg);
   for (const inc of data.incidents) {
@@ -63,9 +90,9 @@ function render(root) {
     if (!to) continue;
     for (const u of inc.units) {
       for (const h of u.home) {
-        const f = byCode.get(h);
-        if (!f || h === inc.target) continue;
-        const d = path({ type: "LineString", coordinates: [geoCentroid(f), to] });
+        const from = centreOf(h);
+        if (!from || h === inc.target) continue;
+        const d = path({ type: "LineString", coordinates: [from, to] });
         if (d) el("path", { d, class: inc.related ? "arc related" : "arc" }, arcs);
       }
     }
