@@ -1,7 +1,7 @@
 package gen
 
 import (
-	"strings"
+	"fmt"
 
 	"github.com/plotline-dev/plotline"
 )
@@ -45,8 +45,10 @@ func (g *Generator) PlotlineActors() []plotline.Actor {
 	return out
 }
 
-// IncidentID is the plotline ID of a generated event.
-func IncidentID(eventID string) string { return "syn-" + strings.ToLower(eventID) }
+// IncidentID is the plotline ID of the event at position seq. IDs follow
+// the stream's order so that a store's B-trees grow at their right edge:
+// random keys made a 2.5 M-row load several times slower.
+func IncidentID(seq int) string { return fmt.Sprintf("syn-%08d", seq+1) }
 
 // Incident returns the event as a plotline incident with one attribution
 // (basis media) to actor 1 and a second to the associated actor, if any.
@@ -64,7 +66,7 @@ func (g *Generator) Incident(e *Event) plotline.Incident {
 	killed := e.Fatalities
 	day := plotline.DayDate(e.Day)
 	in := plotline.Incident{
-		ID:            IncidentID(e.ID),
+		ID:            IncidentID(e.Seq),
 		Title:         e.SubEventType + " in " + e.Location + ", " + e.Admin1,
 		Kind:          kind,
 		Outcome:       outcome,
