@@ -75,12 +75,14 @@ func (m *Main) commands() map[string]command {
 		"report":  {"run a report (external-ops)", (*Main).report},
 		"dataset": {"check or load the curated dataset (check [DIR] | load)", (*Main).datasetCmd},
 		"history": {"list the versions of one record (history KIND ID)", (*Main).history},
-		"gen":     {"generate synthetic ACLED-like events (--rows N --seed S, into --db or --csv acled|gtd --out FILE)", (*Main).genCmd},
 
 		// Store operations (docs/operations.md).
 		"migrate-store": {"copy a whole store, history included, into an empty one and verify it (migrate-store FROM TO)", (*Main).migrateStore},
 		"backup":        {"write a consistent, verified copy of the database to FILE (backup FILE)", (*Main).backup},
 		"restore":       {"replace the database with a backup (restore FILE)", (*Main).restore},
+
+		// Measurement (docs/api.md).
+		"loadtest": {"measure requests/s and p50/p99 of the dashboard endpoints on a loopback server (bounded)", (*Main).loadtest},
 	}
 }
 

@@ -121,4 +121,3 @@ func TestServe(t *testing.T) {
 		t.Fatalf("the API's report differs from the CLI's:\napi %.500s\ncli %.500s", apiJSON, cliJSON)
 	}
 }
-
