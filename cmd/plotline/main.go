@@ -75,6 +75,7 @@ func (m *Main) commands() map[string]command {
 		"report":  {"run a report (external-ops)", (*Main).report},
 		"dataset": {"check or load the curated dataset (check [DIR] | load)", (*Main).datasetCmd},
 		"history": {"list the versions of one record (history KIND ID)", (*Main).history},
+		"gen":     {"generate synthetic ACLED-like events (--rows N --seed S, into --db or --csv acled|gtd --out FILE)", (*Main).genCmd},
 
 		// Store operations (docs/operations.md).
 		"migrate-store": {"copy a whole store, history included, into an empty one and verify it (migrate-store FROM TO)", (*Main).migrateStore},
