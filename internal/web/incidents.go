@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/query"
 )
 
 // column is one column the incident table can show.
@@ -65,6 +67,7 @@ func columnByKey(k string) *column {
 
 // table is the incident table as shown: the rows, in order, with the chosen columns.
 type table struct {
+	Fields   []string // the filter language's field names, for the help text
 	Q        string
 	Sort     string
 	Cols     []*column
@@ -95,7 +98,13 @@ func (h *Handler) buildTable(r *http.Request, v *view) (*table, error) {
 		return nil, err
 	}
 	q := v.Query
-	t := &table{Q: q.Get("q"), Sort: q.Get("sort")}
+	t := &table{Q: q.Get("q"), Sort: q.Get("sort"), Fields: filterFields}
+	if h.engine != nil {
+		t.Fields = nil
+		for _, f := range query.Fields {
+			t.Fields = append(t.Fields, f.Name)
+		}
+	}
 	if t.Sort == "" {
 		t.Sort = "date"
 	}
@@ -122,10 +131,13 @@ func (h *Handler) buildTable(r *http.Request, v *view) (*table, error) {
 	if sortCol == nil {
 		return nil, plotline.FieldError("sort", "cannot sort by %q", t.Sort)
 	}
-	f, err := parseFilter(t.Q, wd.graph)
+	match, err := h.matcher(r, v, t.Q, wd)
 	if err != nil {
+		if plotline.ErrorCode(err) != plotline.EINVALID {
+			return nil, err
+		}
 		t.QErr = plotline.ErrorMessage(err)
-		f = &filter{terms: []term{{field: "id", vals: nil}}} // shows nothing while the filter is wrong
+		match = func(*plotline.Incident) bool { return false } // shows nothing while the filter is wrong
 	}
 	var ctxs []*rowCtx
 	for _, raw := range wd.snap.Incidents {
@@ -134,7 +146,7 @@ func (h *Handler) buildTable(r *http.Request, v *view) (*table, error) {
 			continue
 		}
 		t.Total++
-		if !f.match(wd.graph, &in, v.Day) {
+		if !match(&in) {
 			continue
 		}
 		c := &rowCtx{in: &in}
@@ -176,6 +188,31 @@ func (h *Handler) buildTable(r *http.Request, v *view) (*table, error) {
 		t.Download = append(t.Download, download{Label: strings.ToUpper(f), URL: v.Link("/incidents/export", "q", t.Q, "sort", q.Get("sort"), "cols", strings.Join(keys, ","), "format", f)})
 	}
 	return t, nil
+}
+
+// matcher returns the filter of the table: the engine's answer to the query
+// language when an engine is configured, else the built-in filter.
+func (h *Handler) matcher(r *http.Request, v *view, q string, wd *world) (func(*plotline.Incident) bool, error) {
+	if h.engine == nil {
+		f, err := parseFilter(q, wd.graph)
+		if err != nil {
+			return nil, err
+		}
+		return func(in *plotline.Incident) bool { return f.match(wd.graph, in, v.Day) }, nil
+	}
+	pq, err := query.Parse(q)
+	if err != nil {
+		return nil, plotline.FieldError("q", "%s", err.Error())
+	}
+	m, err := h.engine.Match(r.Context(), engine.Request{Query: pq, AsOf: v.Clock})
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]bool, len(m.IDs))
+	for _, id := range m.IDs {
+		ids[id] = true
+	}
+	return func(in *plotline.Incident) bool { return ids[in.ID] }, nil
 }
 
 func compareKeys(col *column, a, b *rowCtx) int {

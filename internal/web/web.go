@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/engine"
 )
 
 //go:embed templates/*.html
@@ -42,11 +43,16 @@ type Config struct {
 	Now func() time.Time
 	// By names who UI edits are recorded as; "" means "web".
 	By string
+	// Engine, when set, answers the incident table's filter with the query
+	// language (internal/query) and is refreshed after every UI edit. When
+	// nil, the table falls back to a built-in filter of the same syntax.
+	Engine *engine.Engine
 }
 
 // Handler serves the UI.
 type Handler struct {
 	store  plotline.Store
+	engine *engine.Engine
 	log    *slog.Logger
 	now    func() time.Time
 	by     string
@@ -67,7 +73,7 @@ func New(c Config) http.Handler {
 }
 
 func newHandler(c Config) (*Handler, error) {
-	h := &Handler{store: c.Store, log: c.Logger, now: c.Now, by: c.By, assets: map[string]string{}}
+	h := &Handler{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, by: c.By, assets: map[string]string{}}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/dataset"
 	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/engine"
 	"github.com/plotline-dev/plotline/internal/sqlite"
 )
 
@@ -44,12 +45,27 @@ func mustOpenStore(tb testing.TB) *sqlite.DB {
 	return db
 }
 
+// newServer serves the UI over a store with the curated dataset, with the
+// analytics engine as plotline serve wires it.
 func newServer(tb testing.TB) (*httptest.Server, *sqlite.DB) {
 	tb.Helper()
 	db := mustOpenStore(tb)
-	srv := httptest.NewServer(New(Config{Store: db, Now: func() time.Time { return today }}))
+	return serveUI(tb, db, mustEngine(tb, db)), db
+}
+
+func mustEngine(tb testing.TB, db *sqlite.DB) *engine.Engine {
+	tb.Helper()
+	eng, err := engine.New(context.Background(), db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return eng
+}
+
+func serveUI(tb testing.TB, db *sqlite.DB, eng *engine.Engine) *httptest.Server {
+	srv := httptest.NewServer(New(Config{Store: db, Engine: eng, Now: func() time.Time { return today }}))
 	tb.Cleanup(srv.Close)
-	return srv, db
+	return srv
 }
 
 type response struct {
@@ -108,7 +124,12 @@ func h1Report(tb testing.TB, db plotline.Store) *analysis.ExternalOpsReport {
 }
 
 func TestPages(t *testing.T) {
-	srv, db := newServer(t)
+	db := mustOpenStore(t)
+	t.Run("engine", func(t *testing.T) { testPages(t, serveUI(t, db, mustEngine(t, db)), db) })
+	t.Run("built-in filter", func(t *testing.T) { testPages(t, serveUI(t, db, nil), db) })
+}
+
+func testPages(t *testing.T, srv *httptest.Server, db *sqlite.DB) {
 	rep := h1Report(t, db)
 	if rep.Total < 17 || rep.Related < 6 {
 		t.Fatalf("the curated H1 2024 report counts %d (%d related to ISKP); the seed's incidents are missing", rep.Total, rep.Related)
@@ -133,7 +154,7 @@ func TestPages(t *testing.T) {
 		{"incidents filter", "/incidents?q=target:DEU+kind:plot", 200, []string{`data-id="2024-04-deu-nrw-teenagers-plot"`}, []string{`data-id="2024-03-22-rus-crocus-city-hall"`}},
 		{"incidents actor subtree", "/incidents?q=actor:iskp%2B+date:2024-01..2024-06", 200, []string{`data-id="2024-03-22-rus-crocus-city-hall"`}, []string{`data-id="2024-04-deu-nrw-teenagers-plot"`}},
 		{"incidents negation", "/incidents?q=-kind:plot+date:2024-01..2024-06", 200, []string{`data-id="2024-03-22-rus-crocus-city-hall"`}, []string{`data-id="2024-04-deu-nrw-teenagers-plot"`}},
-		{"incidents bad filter", "/incidents?q=colour:red", 400, []string{"unknown filter field", `aria-invalid="true"`}, nil},
+		{"incidents bad filter", "/incidents?q=colour:red", 400, []string{`id="q-error"`, "colour", `aria-invalid="true"`}, nil},
 		{"incidents bad column", "/incidents?cols=date,shoe", 400, []string{"unknown column"}, nil},
 		{"incident page with timeline", "/incidents/2024-01-28-tur-istanbul-church", 200,
 			[]string{`id="timeline"`, "Turkish National Intelligence Organization", "Islamic State Turkey Province", "TLP:clear", `class="grade"`}, nil},
