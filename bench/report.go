@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/dataset"
+	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/sqlite"
+)
+
+// reportShape is the PolicyWatch question, `plotline report external-ops
+// --from 2024-01-01 --to 2024-06-30 --related-to ISKP`: on a database with
+// the curated dataset only (engine vs today's path, a store snapshot fed to
+// internal/analysis), and by the engine on the benchmark database, whose
+// answer must be the same because no synthetic event names an IS unit.
+func reportShape(ctx context.Context, dataDir string, big *engineSys) ([]shape, error) {
+	path := filepath.Join(dataDir, "curated.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+	}
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := dataset.Load(dataset.Files)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Apply(ctx, ds.Batch); err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := db.Snapshot(ctx, plotline.AsOf{})
+	if err != nil {
+		return nil, err
+	}
+	g := analysis.NewGraph(snap.Actors, snap.Affiliations)
+	iskp, ok := g.Resolve("ISKP")
+	if !ok {
+		return nil, fmt.Errorf("the curated dataset has no actor called ISKP")
+	}
+	rule, err := analysis.ParseRule("any")
+	if err != nil {
+		return nil, err
+	}
+	p := analysis.ExternalOpsParams{From: plotline.MakeDay(2024, 1, 1), To: plotline.MakeDay(2024, 6, 30),
+		RelatedTo: iskp, Rule: rule, AsOf: plotline.DayOf(time.Now())}
+
+	viaEngine := func(e *engine.Engine) runner {
+		return func(ctx context.Context) (result, error) {
+			ix, err := e.Index(ctx, plotline.AsOf{})
+			if err != nil {
+				return nil, err
+			}
+			r, err := ix.ExternalOps(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			return reportLines(r), nil
+		}
+	}
+	viaStore := func(ctx context.Context) (result, error) {
+		snap, err := db.Snapshot(ctx, plotline.AsOf{})
+		if err != nil {
+			return nil, err
+		}
+		g := analysis.NewGraph(snap.Actors, snap.Affiliations)
+		return reportLines(analysis.ExternalOps(g, snap.Incidents, p)), nil
+	}
+	want, err := viaStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return []shape{
+		{
+			name:   "PolicyWatch report, curated data",
+			target: 15 * time.Millisecond,
+			engine: viaEngine(eng),
+			sqlite: viaStore,
+			note:   "report: the SQL column is today's `plotline report` path (store snapshot + internal/analysis); DuckDB has no organisation graph",
+		},
+		{
+			name:   "PolicyWatch report, benchmark db",
+			target: 15 * time.Millisecond,
+			engine: viaEngine(big.eng),
+			expect: want,
+			note:   "report on the benchmark db: engine only, checked against the curated-only answer (no synthetic event names an IS unit)",
+		},
+	}, nil
+}
+
+// reportLines flattens the counted part of a report (not its coverage
+// figures, which count the whole store) into comparable lines.
+func reportLines(r *analysis.ExternalOpsReport) result {
+	out := result{fmt.Sprintf("total\t%d", r.Total), fmt.Sprintf("related\t%d", r.Related), fmt.Sprintf("unrelated\t%d", r.Unrelated)}
+	for k, n := range r.ByKind {
+		out = append(out, fmt.Sprintf("kind\t%s\t%d", k, n))
+	}
+	for _, c := range r.ByUnit {
+		out = append(out, fmt.Sprintf("unit\t%s\t%s\t%s\t%d", c.Unit, c.TargetCountry, c.Kind, c.Count))
+	}
+	for _, c := range r.RelatedByUnit {
+		out = append(out, fmt.Sprintf("related-unit\t%s\t%s\t%s\t%d", c.Unit, c.TargetCountry, c.Kind, c.Count))
+	}
+	for _, in := range r.Incidents {
+		out = append(out, fmt.Sprintf("incident\t%s\t%v", in.ID, in.Related))
+	}
+	for _, d := range r.Disagreements {
+		out = append(out, fmt.Sprintf("disagreement\t%s\t%s\t%s\t%s", d.Incident, d.ClaimedUnit, d.AttributedUnit, d.Relation))
+	}
+	return sorted(out)
+}
