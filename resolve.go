@@ -97,11 +97,13 @@ const (
 type ImportTx interface {
 	PutSource(ctx context.Context, s *Source) (PutResult, error)
 	PutActor(ctx context.Context, a *Actor) (PutResult, error)
-	// PutIncident stores an incident and its attributions; current
-	// attributions of the incident missing from in.Attributions get a
-	// tombstone (the newer release no longer states them). Sources and
-	// actors it references must exist or have been put before.
-	PutIncident(ctx context.Context, in *Incident) (PutResult, error)
+	// PutIncident stores sources only this incident cites, then the
+	// incident and its attributions; current attributions of the incident
+	// missing from in.Attributions get a tombstone (the newer release no
+	// longer states them). Everything is validated before anything is
+	// written, so an invalid record leaves nothing behind. Other sources
+	// and actors it references must exist or have been put before.
+	PutIncident(ctx context.Context, in *Incident, sources ...Source) (PutResult, error)
 	AddPendingName(ctx context.Context, p *PendingName) error
 	Commit() (*Change, error)
 	Rollback() error

@@ -180,20 +180,7 @@ func (run *runner) put(ctx context.Context, rec *Record) error {
 		a.ActorID = id
 		in.Attributions = append(in.Attributions, a)
 	}
-	if errs := in.Validate(); len(errs) > 0 {
-		return run.invalid(rec, errs[0])
-	}
-	for i := range rec.Sources {
-		if errs := rec.Sources[i].Validate(); len(errs) > 0 {
-			return run.invalid(rec, errs[0])
-		}
-	}
-	for i := range rec.Sources {
-		if _, err := run.tx.PutSource(ctx, &rec.Sources[i]); err != nil {
-			return run.rowErr(rec, err)
-		}
-	}
-	res, err := run.tx.PutIncident(ctx, in)
+	res, err := run.tx.PutIncident(ctx, in, rec.Sources...)
 	if err != nil {
 		return run.rowErr(rec, err)
 	}
@@ -241,10 +228,6 @@ func (run *runner) actorFor(ctx context.Context, cl Claim, in *plotline.Incident
 	}
 	run.sum.Unmatched++
 	return id, nil
-}
-
-func (run *runner) invalid(rec *Record, e *plotline.Error) error {
-	return &RowError{Row: rec.Row, Line: rec.Line, Column: e.Field, Reason: e.Message, Raw: rec.raw()}
 }
 
 func (rec *Record) raw() []string {

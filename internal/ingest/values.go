@@ -36,7 +36,7 @@ var countryNames = func() map[string]string {
 		"Cambodia (Kampuchea)": "KHM", "Kampuchea": "KHM", "Yemen (North Yemen)": "YEM", "Madagascar (Malagasy)": "MDG",
 		"Zimbabwe (Rhodesia)": "ZWE", "Rhodesia": "ZWE", "Sri Lanka": "LKA", "Great Britain": "GBR",
 		"Federated States of Micronesia": "FSM", "Micronesia": "FSM", "The Gambia": "GMB", "Gambia": "GMB",
-		"eSwatini": "SWZ", "Kyrgyzstan": "KGZ", "Serbia (Yugoslavia)": "SRB",
+		"eSwatini": "SWZ", "Russia (Soviet Union)": "RUS", "Bosnia-Herzegovina (Yugoslavia)": "BIH", "Kyrgyzstan": "KGZ", "Serbia (Yugoslavia)": "SRB",
 		// Historical states whose territory lies in one present-day state.
 		// The importer keeps the name as the dataset gives it in a tag.
 		"West Germany (FRG)": "DEU", "East Germany (GDR)": "DEU", "West Germany": "DEU", "East Germany": "DEU",

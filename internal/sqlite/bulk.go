@@ -24,6 +24,7 @@ type importTx struct {
 	ch     plotline.Change
 	stmts  map[string]*sql.Stmt
 	exists map[plotline.Ref]bool // references known to be current
+	fts    string                // the suspended full-text trigger, to restore at commit
 	done   bool
 }
 
@@ -31,6 +32,13 @@ type importTx struct {
 func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.ImportTx, error) {
 	if by == "" {
 		return nil, plotline.FieldError("by", "every change must say who made it")
+	}
+	// A large import needs a bigger page cache, and the statement journals
+	// that trigger-firing inserts open belong in memory, not in temp files.
+	for _, p := range []string{`PRAGMA temp_store = MEMORY`, `PRAGMA cache_size = -65536`} {
+		if _, err := db.write.ExecContext(ctx, p); err != nil {
+			return nil, fmt.Errorf("begin import: %w", err)
+		}
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -55,12 +63,62 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 		tx.Rollback() //nolint:errcheck // the id error is the one to report
 		return nil, err
 	}
-	return &importTx{
+	t := &importTx{
 		db: db, tx: tx, w: writer{tx: tx, change: id, at: at},
 		ch:     plotline.Change{ID: id, RecordedAt: timeOf(at), RecordedBy: by, Note: note},
 		stmts:  map[string]*sql.Stmt{},
 		exists: map[plotline.Ref]bool{},
-	}, nil
+	}
+	if err := t.suspendFTS(ctx); err != nil {
+		tx.Rollback() //nolint:errcheck // the trigger error is the one to report
+		return nil, err
+	}
+	return t, nil
+}
+
+// ftsTrigger is the full-text trigger of migration 0002 as stored in
+// sqlite_master, whitespace-normalised.
+const ftsTrigger = `CREATE TRIGGER incident_v_fts AFTER INSERT ON incident_v WHEN new.deleted = 0 BEGIN INSERT INTO incident_fts (rowid, title, summary) VALUES (new.rowid, coalesce(json_extract(new.data, '$.title'), ''), coalesce(json_extract(new.data, '$.summary'), '')); END`
+
+// suspendFTS drops the full-text trigger for the length of the import
+// transaction; Commit indexes the import's versions in one statement and
+// restores the trigger (FTS5 flushes its pending terms at every statement
+// savepoint, which row-by-row triggering makes the largest import cost).
+// A rollback restores the trigger with everything else. Any other shape of
+// the trigger is left alone and fires row by row.
+func (t *importTx) suspendFTS(ctx context.Context) error {
+	var stored string
+	err := t.tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'incident_v_fts'`).Scan(&stored)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if strings.Join(strings.Fields(stored), " ") != ftsTrigger {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(ctx, `DROP TRIGGER incident_v_fts`); err != nil {
+		return fmt.Errorf("suspend full-text trigger: %w", err)
+	}
+	t.fts = stored
+	return nil
+}
+
+// resumeFTS indexes this change's incident versions and restores the trigger.
+func (t *importTx) resumeFTS(ctx context.Context) error {
+	if t.fts == "" {
+		return nil
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO incident_fts (rowid, title, summary)
+		SELECT rowid, coalesce(json_extract(data, '$.title'), ''), coalesce(json_extract(data, '$.summary'), '')
+		FROM incident_v WHERE change_id = ? AND deleted = 0`, t.w.change); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, t.fts); err != nil {
+		return fmt.Errorf("restore full-text trigger: %w", err)
+	}
+	return nil
 }
 
 func (t *importTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -208,9 +266,20 @@ func (t *importTx) PutActor(ctx context.Context, a *plotline.Actor) (plotline.Pu
 
 // PutIncident stores an incident and its attributions, and tombstones the
 // incident's current attributions that the new record no longer carries.
-func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident) (plotline.PutResult, error) {
+func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident, sources ...plotline.Source) (plotline.PutResult, error) {
 	if err := t.live(); err != nil {
 		return 0, err
+	}
+	srcRows := make([]row, len(sources))
+	for i := range sources {
+		if err := firstInvalid(fmt.Sprintf("sources[%d].", i), sources[i].Validate()); err != nil {
+			return 0, err
+		}
+		r, err := sourceRow(&sources[i])
+		if err != nil {
+			return 0, err
+		}
+		srcRows[i] = r
 	}
 	for i := range in.Attributions {
 		if in.Attributions[i].IncidentID == "" {
@@ -223,7 +292,14 @@ func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident) (plot
 	if err := firstInvalid("incident.", in.Validate()); err != nil {
 		return 0, err
 	}
+	own := make(map[string]bool, len(srcRows))
+	for _, r := range srcRows {
+		own[r.id] = true
+	}
 	for i, id := range in.Sources {
+		if own[id] {
+			continue
+		}
 		if err := t.mustExist(ctx, fmt.Sprintf("incident.sources[%d]", i), plotline.RecSource, id); err != nil {
 			return 0, err
 		}
@@ -235,6 +311,9 @@ func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident) (plot
 			return 0, err
 		}
 		for j, s := range a.Sources {
+			if own[s.ID] {
+				continue
+			}
 			if err := t.mustExist(ctx, fmt.Sprintf("%ssources[%d]", p, j), plotline.RecSource, s.ID); err != nil {
 				return 0, err
 			}
@@ -243,6 +322,11 @@ func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident) (plot
 	r, err := incidentRow(*in)
 	if err != nil {
 		return 0, err
+	}
+	for _, sr := range srcRows {
+		if _, err := t.put(ctx, sr); err != nil {
+			return 0, err
+		}
 	}
 	res, err := t.put(ctx, r)
 	if err != nil {
@@ -320,6 +404,10 @@ func (t *importTx) Commit() (*plotline.Change, error) {
 	t.done = true
 	defer t.closeStmts()
 	ctx := context.Background()
+	if err := t.resumeFTS(ctx); err != nil {
+		t.tx.Rollback() //nolint:errcheck // the index error is the one to report
+		return nil, err
+	}
 	if t.ch.Created+t.ch.Updated+t.ch.Deleted == 0 {
 		if _, err := t.tx.ExecContext(ctx, `DELETE FROM changes WHERE id = ?`, t.w.change); err != nil {
 			t.tx.Rollback() //nolint:errcheck // the delete error is the one to report
