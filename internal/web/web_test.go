@@ -419,3 +419,20 @@ func TestMonthlyChartNeverPlacesImpreciseDates(t *testing.T) {
 		t.Errorf("chart summary does not count imprecise dates:\n%s", excerpt(body))
 	}
 }
+
+// BenchmarkPages renders the heaviest pages on the curated data, in process.
+func BenchmarkPages(b *testing.B) {
+	db := mustOpenStore(b)
+	h := New(Config{Store: db, Engine: mustEngine(b, db), Now: func() time.Time { return today }})
+	for _, path := range []string{"/", "/incidents?q=kind:plot", "/incidents/2024-01-28-tur-istanbul-church", "/map", "/org", "/network"} {
+		b.Run(path, func(b *testing.B) {
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+				if rec.Code != 200 {
+					b.Fatalf("%s: %d", path, rec.Code)
+				}
+			}
+		})
+	}
+}
