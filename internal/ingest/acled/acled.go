@@ -296,4 +296,3 @@ func parseDate(s string) (plotline.Day, error) {
 	}
 	return 0, fmt.Errorf("%q is not an ACLED date (want \"01 February 1997\", \"01-January-2015\" or 2015-01-31)", s)
 }
-

@@ -186,4 +186,3 @@ func gtdCSV(rows ...map[string]string) []byte {
 	w.Flush()
 	return b.Bytes()
 }
-
