@@ -82,6 +82,10 @@ func (m *Main) commands() map[string]command {
 		"backup":        {"write a consistent, verified copy of the database to FILE (backup FILE)", (*Main).backup},
 		"restore":       {"replace the database with a backup (restore FILE)", (*Main).restore},
 
+		// Exchange formats (docs/exports.md).
+		"export":      {"export incidents, statements, actors and sources (export csv|json|geojson|stix [--out FILE] [QUERY])", (*Main).exportCmd},
+		"import-stix": {"import a STIX 2.1 bundle (import-stix [--bundle-url URL] FILE)", (*Main).importSTIX},
+
 		// Measurement (docs/api.md).
 		"loadtest": {"measure requests/s and p50/p99 of the dashboard endpoints on a loopback server (bounded)", (*Main).loadtest},
 	}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/ingest/stix"
+)
+
+// importSTIX imports a STIX 2.1 bundle (docs/exports.md, "Importing STIX").
+// It is all or nothing: when any object that could have been a record is
+// rejected, nothing is written unless --keep-going says to write the rest.
+func (m *Main) importSTIX(ctx context.Context, args []string) error {
+	f := m.newFlags("import-stix", "[--bundle-url URL] [--tlp LEVEL] [--keep-going] [--rejects FILE] FILE")
+	bundleURL := f.String("bundle-url", "", "where the bundle was obtained (http/https); cited by objects that cite no report or URL of their own")
+	tlp := f.String("tlp", "green", "TLP 2.0 marking for objects that carry none")
+	keepGoing := f.Bool("keep-going", false, "write the records that could be read even when some objects are rejected")
+	rejects := f.String("rejects", "", "with --keep-going, write the rejected objects and reasons to this JSON file")
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		f.Usage()
+		return plotline.FieldError("file", "give one STIX bundle file")
+	}
+	in, err := os.Open(pos[0])
+	if err != nil {
+		return plotline.Errorf(plotline.EINVALID, "%v", err)
+	}
+	defer in.Close()
+	res, err := stix.Read(in, stix.Options{File: filepath.Base(pos[0]), BundleURL: *bundleURL, DefaultTLP: *tlp})
+	if err != nil {
+		return err
+	}
+	var rejected []stix.Skip
+	for _, s := range res.Skipped {
+		if s.Rejected {
+			rejected = append(rejected, s)
+		}
+	}
+	if len(rejected) > 0 && !*keepGoing {
+		for _, s := range rejected {
+			fmt.Fprintf(m.Stderr, "plotline: %s: objects[%d] %s: %s\n", pos[0], s.Index, s.ID, s.Reason)
+		}
+		return plotline.Errorf(plotline.EINVALID, "%s: %d objects rejected; nothing imported (fix them, or --keep-going to import the rest)", pos[0], len(rejected))
+	}
+	if *rejects != "" {
+		b, err := json.MarshalIndent(rejected, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*rejects, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write rejects: %w", err)
+		}
+	}
+	db, err := m.openStore(ctx, f.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ch, err := db.Apply(ctx, res.Batch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "read %d objects: %d records created, %d updated, %d unchanged; %d objects rejected, %d not recorded (types or relationships Plotline does not keep)\n",
+		res.Objects, ch.Created, ch.Updated, ch.Unchanged, len(rejected), len(res.Skipped)-len(rejected))
+	return nil
+}
