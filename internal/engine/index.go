@@ -130,6 +130,8 @@ type Index struct {
 	dEnd     []int32
 	pStart   []int32 // public from (disclosed, else date)
 	pEnd     []int32
+	mStart   []int32 // month number (year*12 + month-1) of dStart and dEnd
+	mEnd     []int32
 	maxSpan  int32
 	minDay   int32
 	maxDay   int32
@@ -402,6 +404,13 @@ func (b *builder) finish() *Index {
 			ix.mvCodes = append(ix.mvCodes, b.mv[p]...)
 		}
 		ix.mvOff[r+1] = uint32(len(ix.mvCodes))
+	}
+	ix.mStart, ix.mEnd = make([]int32, n), make([]int32, n)
+	for i := range n {
+		y, m, _ := civil(ix.dStart[i])
+		ix.mStart[i] = y*12 + m - 1
+		y, m, _ = civil(ix.dEnd[i])
+		ix.mEnd[i] = y*12 + m - 1
 	}
 	ix.minDay, ix.maxDay = math.MaxInt32, math.MinInt32
 	for i := range n {

@@ -71,9 +71,10 @@ var Dimensions = []string{"kind", "outcome", "stage", "precision", "country", "a
 // dim is a compiled grouping dimension. Incident dimensions give one code
 // per row; statement dimensions a set of codes per row.
 type dim struct {
-	name  string
-	card  uint64
-	row   func(row int32) uint32
+	name   string
+	card   uint64
+	row    func(row int32) uint32
+	gather func(sel []int32, keys []uint64) // keys[i] = keys[i]*card + code of sel[i]
 	set   func(p *plan, row int32, buf []uint32) []uint32
 	label func(code uint32) string
 }
@@ -102,6 +103,20 @@ func (ix *Index) dim(name string) (*dim, error) {
 			}
 			return label(int64(c) - 1 + lo)
 		}
+		if div := map[string]int32{"month": 1, "quarter": 3, "half": 6, "year": 12}[name]; div > 0 {
+			ms, me, card := ix.mStart, ix.mEnd, d.card
+			lo32 := int32(lo)
+			d.gather = func(sel []int32, keys []uint64) {
+				for i, r := range sel {
+					b := ms[r] / div // month numbers are positive for years ≥ 1
+					c := uint64(0)
+					if me[r]/div == b {
+						c = uint64(b-lo32) + 1
+					}
+					keys[i] = keys[i]*card + c
+				}
+			}
+		}
 		return d, nil
 	case "unit", "core", "directorate", "office", "province", "org", "basis", "link":
 		return ix.statementDim(name), nil
@@ -115,6 +130,14 @@ func (ix *Index) dim(name string) (*dim, error) {
 	}
 	d.card = uint64(len(c.d.s))
 	d.row = c.at
+	switch {
+	case c.u8 != nil:
+		d.gather = gatherCodes(c.u8, d.card)
+	case c.u16 != nil:
+		d.gather = gatherCodes(c.u16, d.card)
+	default:
+		d.gather = gatherCodes(c.u32, d.card)
+	}
 	d.label = func(code uint32) string {
 		if name == "origin" && code == 0 {
 			return "curated"
@@ -170,6 +193,14 @@ func (ix *Index) statementDim(name string) *dim {
 		return out
 	}
 	return d
+}
+
+func gatherCodes[T uint8 | uint16 | uint32](codes []T, card uint64) func([]int32, []uint64) {
+	return func(sel []int32, keys []uint64) {
+		for i, r := range sel {
+			keys[i] = keys[i]*card + uint64(codes[r])
+		}
+	}
 }
 
 func appendDistinct(s []uint32, v uint32) []uint32 {
@@ -259,8 +290,36 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 			parts[w].sparse = map[uint64]acc{}
 		}
 	}
+	fast := dense
+	for _, d := range dims {
+		fast = fast && d.gather != nil
+	}
+	countOnly := mname == "count"
 	err = p.scan(ctx, func(w int, sel []int32) {
 		pt := &parts[w]
+		if fast {
+			keys := make([]uint64, len(sel))
+			for _, d := range dims {
+				d.gather(sel, keys)
+			}
+			acc := pt.dense
+			if countOnly {
+				for _, k := range keys {
+					acc[k].count++
+				}
+				pt.total += int64(len(sel))
+				pt.sum += int64(len(sel))
+				return
+			}
+			for i, k := range keys {
+				v := val(sel[i])
+				acc[k].count++
+				acc[k].value += v
+				pt.total++
+				pt.sum += v
+			}
+			return
+		}
 		sets := make([][]uint32, len(dims))
 		var keys []uint64
 		for _, r := range sel {
@@ -315,6 +374,9 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 		t.Total += int(pt.total)
 		t.Sum += pt.sum
 		for k, a := range pt.dense {
+			if countOnly {
+				a.value = a.count
+			}
 			if a.count > 0 {
 				m := merged[uint64(k)]
 				merged[uint64(k)] = acc{m.count + a.count, m.value + a.value}
@@ -493,8 +555,14 @@ func (ix *Index) Series(ctx context.Context, req SeriesRequest) (*Series, error)
 	}
 	err = p.scan(ctx, func(w int, sel []int32) {
 		st, po := strict[w], possible[w]
+		div := int64(map[string]int32{"month": 1, "quarter": 3, "half": 6, "year": 12}[req.Interval])
 		for _, r := range sel {
-			bs, be := bucket(ix.dStart[r]), bucket(ix.dEnd[r])
+			var bs, be int64
+			if div > 0 { // month numbers are positive for years ≥ 1
+				bs, be = int64(ix.mStart[r])/div, int64(ix.mEnd[r])/div
+			} else {
+				bs, be = bucket(ix.dStart[r]), bucket(ix.dEnd[r])
+			}
 			if bs == be && bs >= lo && bs <= hi {
 				st[bs-lo]++
 			}

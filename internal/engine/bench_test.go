@@ -1,0 +1,178 @@
+package engine_test
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/gen"
+)
+
+// memSource is an engine.Source over generated incidents held in memory, so
+// the query benchmarks measure the engine alone. (Text search and index
+// builds from a real store are measured by bench/, on SQLite.)
+type memSource struct {
+	actors []plotline.Actor
+	incs   []plotline.Incident
+}
+
+func (m *memSource) LastChange(context.Context) (int64, error) { return 1, nil }
+
+func (m *memSource) MatchText(context.Context, string, *time.Time) ([]int64, error) { return nil, nil }
+
+func (m *memSource) Incidents(context.Context, plotline.IncidentFilter, plotline.AsOf) ([]plotline.Incident, error) {
+	return nil, nil
+}
+
+func rangeOf(p *int) int64 {
+	if p == nil {
+		return -1
+	}
+	return int64(*p)
+}
+
+func (m *memSource) ScanIndex(_ context.Context, _ *time.Time, l engine.Loader) (int64, error) {
+	l.Organisation(m.actors, nil)
+	na := 0
+	for i := range m.incs {
+		na += len(m.incs[i].Attributions)
+	}
+	l.Grow(len(m.incs), na)
+	var r engine.IncidentRow
+	for i := range m.incs {
+		in := &m.incs[i]
+		r = engine.IncidentRow{Key: int64(i + 1), ID: in.ID, Kind: in.Kind, Outcome: in.Outcome, Stage: in.Stage, Date: in.Date,
+			Disclosed: in.Disclosed, Country: in.Location.Country, Admin1: in.Location.Admin1, Place: in.Location.Place,
+			LocPrecision: in.Location.Precision, Target: in.TargetCountry, TargetType: in.TargetType, EventType: in.EventType,
+			Origin: in.Origin, Doc: in.Documentation, Killed: rangeOf(in.Killed.Best), Injured: rangeOf(in.Injured.Best),
+			Perpetrators: rangeOf(in.Perpetrators), Arrests: rangeOf(in.Arrests)}
+		if in.Location.Lat != nil {
+			r.Lat, r.Lon, r.HasLatLon = *in.Location.Lat, *in.Location.Lon, true
+		}
+		l.Incident(&r)
+	}
+	var a engine.AttributionRow
+	for i := range m.incs {
+		for _, at := range m.incs[i].Attributions {
+			a = engine.AttributionRow{ID: at.ID, IncidentID: m.incs[i].ID, ActorID: at.ActorID, Basis: at.Basis, Link: at.Link,
+				AssertedBy: at.AssertedBy, StatedOn: at.StatedOn}
+			l.Attribution(&a)
+		}
+	}
+	return 1, nil
+}
+
+// benchRows is the size of the generated data: PLOTLINE_BENCH_ROWS, default 200,000.
+func benchRows() int {
+	if n, err := strconv.Atoi(os.Getenv("PLOTLINE_BENCH_ROWS")); err == nil && n > 0 {
+		return n
+	}
+	return 200_000
+}
+
+var benchData = sync.OnceValues(func() (*memSource, *gen.Generator) {
+	g := gen.New(gen.Config{Seed: 1, Rows: benchRows()})
+	m := &memSource{actors: g.PlotlineActors()}
+	for {
+		e, ok := g.Next()
+		if !ok {
+			break
+		}
+		m.incs = append(m.incs, g.Incident(&e))
+	}
+	return m, g
+})
+
+var benchEngine = sync.OnceValues(func() (*engine.Engine, error) {
+	m, _ := benchData()
+	return engine.New(context.Background(), m)
+})
+
+func BenchmarkBuild(b *testing.B) {
+	m, _ := benchData()
+	ctx := context.Background()
+	var ix *engine.Index
+	for b.Loop() {
+		var err error
+		if ix, err = engine.Build(ctx, m, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heapMB")
+	runtime.KeepAlive(ix)
+}
+
+func BenchmarkShapes(b *testing.B) {
+	eng, err := benchEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, g := benchData()
+	cs := g.Countries()
+	top := g.TopArmedGroup(0).ID
+	three := cs[0].Code + "," + cs[1].Code + "," + cs[2].Code
+	ctx := context.Background()
+	for _, sh := range []struct {
+		name, q string
+		dims    []string
+		measure string
+		limit   int
+		series  bool
+	}{
+		{name: "CountryByYear", q: "date:2010..2020", dims: []string{"country", "year"}},
+		{name: "TopActors", q: `event_type:Battles country:` + three, dims: []string{"unit"}, limit: 20},
+		{name: "MonthlyActor", q: "actor:" + top, series: true},
+		{name: "BBox", q: "bbox:30,0,45,15"},
+		{name: "SumKilledByAdmin1", q: "locprec:place killed:5..", dims: []string{"admin1"}, measure: "sum:killed"},
+		{name: "All", q: ""},
+	} {
+		b.Run(sh.name, func(b *testing.B) {
+			q := mustQuery(b, sh.q)
+			for b.Loop() {
+				if sh.series {
+					if _, err := eng.Series(ctx, engine.SeriesRequest{Request: engine.Request{Query: q}, Interval: "month"}); err != nil {
+						b.Fatal(err)
+					}
+					continue
+				}
+				if _, err := eng.Count(ctx, engine.Request{Query: q, GroupBy: sh.dims, Measure: sh.measure, Limit: sh.limit}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkReportCurated is the PolicyWatch report on the curated dataset.
+func BenchmarkReportCurated(b *testing.B) {
+	ctx := context.Background()
+	db := openCurated(b)
+	eng, err := engine.New(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, _ := eng.Index(ctx, plotline.AsOf{})
+	rule, _ := ruleAny()
+	p := reportParams(rule)
+	for b.Loop() {
+		if _, err := ix.ExternalOps(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func ruleAny() (analysis.Rule, error) { return analysis.ParseRule("any") }
+
+func reportParams(r analysis.Rule) analysis.ExternalOpsParams {
+	return analysis.ExternalOpsParams{From: day("2024-01-01"), To: day("2024-06-30"), RelatedTo: "is-khorasan", Rule: r, AsOf: day("2025-12-31")}
+}
