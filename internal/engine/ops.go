@@ -75,8 +75,8 @@ type dim struct {
 	card   uint64
 	row    func(row int32) uint32
 	gather func(sel []int32, keys []uint64) // keys[i] = keys[i]*card + code of sel[i]
-	set   func(p *plan, row int32, buf []uint32) []uint32
-	label func(code uint32) string
+	set    func(p *plan, row int32, buf []uint32) []uint32
+	label  func(code uint32) string
 }
 
 func (ix *Index) dim(name string) (*dim, error) {
