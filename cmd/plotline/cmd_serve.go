@@ -4,8 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/engine"
 	"github.com/plotline-dev/plotline/internal/httpapi"
 	"github.com/plotline-dev/plotline/internal/web"
 )
@@ -46,8 +48,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	return nil
 }
 
-// analytics picks what answers the API's analytics: the fallback over
-// store snapshots (report and unfiltered lists only).
-func (m *Main) analytics(_ context.Context, store plotline.Store, _ *slog.Logger) (httpapi.Analytics, error) {
-	return &httpapi.SnapshotAnalytics{Store: store}, nil
+// analytics picks what answers the API's analytics: the engine when the
+// store can feed it (SQLite), else the fallback over store snapshots
+// (report and unfiltered lists only).
+func (m *Main) analytics(ctx context.Context, store plotline.Store, log *slog.Logger) (httpapi.Analytics, error) {
+	src, ok := store.(engine.Source)
+	if !ok {
+		log.Warn("this store cannot feed the analytics engine; count, cross-tab, series, projection and q= filters are unavailable")
+		return &httpapi.SnapshotAnalytics{Store: store}, nil
+	}
+	eng, err := engine.New(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	st := eng.Stats()
+	log.Info("analytics index built", "incidents", st.Incidents, "attributions", st.Attributions, "took", st.BuildTime.Round(time.Millisecond))
+	return &httpapi.EngineAnalytics{Engine: eng}, nil
 }

@@ -1,0 +1,109 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/httpapi"
+)
+
+// newEngineServer serves the curated dataset with the analytics engine.
+func newEngineServer(t *testing.T) *testServer {
+	t.Helper()
+	var ea *httpapi.EngineAnalytics
+	ts := newTestServer(t, func(c *httpapi.Config) {
+		eng, err := engine.New(context.Background(), c.Store.(engine.Source))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ea = &httpapi.EngineAnalytics{Engine: eng}
+		c.Analytics = ea
+	})
+	return ts
+}
+
+func TestEngineEndpoints(t *testing.T) {
+	t.Parallel()
+	ts := newEngineServer(t)
+	tests := []struct {
+		path string
+		want []string
+	}{
+		{"/api/v1/incidents?q=kind:attack%20target:TUR", []string{istanbul, `"total":`}},
+		{"/api/v1/query?q=actor:ISKP%2B%20basis:government", []string{istanbul}},
+		{"/api/v1/count?q=date:2024-01..2024-06&by=unit", []string{`"dims":["unit"]`, `"keys":["is-khorasan"]`}},
+		{"/api/v1/crosstab?q=date:2024-01..2024-06&rows=unit&cols=target&rule=official", []string{`"rows":"unit"`, `"cols":"target"`, `"row_keys":[`, `"rule":"official"`}},
+		{"/api/v1/series?q=date:2024&every=quarter&from=2024-01-01&to=2024-12-31", []string{`"interval":"quarter"`, `"strict":`, `"possible":`}},
+		{"/api/v1/projection?from=2024-01-01&to=2024-12-31&as_of=2024-06-30", []string{`"total":{`, `"expected_total":`}},
+	}
+	for _, tt := range tests {
+		res := ts.do(t, "GET", tt.path, nil)
+		if res.status != 200 {
+			t.Errorf("%s: got %d %s", tt.path, res.status, res.body)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(string(res.body), w) {
+				t.Errorf("%s: body lacks %s:\n%.800s", tt.path, w, res.body)
+			}
+		}
+	}
+	for path, field := range map[string]string{
+		"/api/v1/incidents?q=knd:plot":     "q",
+		"/api/v1/count?by=colour":          "by",
+		"/api/v1/crosstab?rows=unit&cols=": "cols",
+		"/api/v1/count?q=actor:Nobody":     "q",
+	} {
+		res := ts.do(t, "GET", path, nil)
+		if e := res.errorBody(t); res.status != 400 || e.Field != field {
+			t.Errorf("%s: got %d %+v, want 400 about %s", path, res.status, e, field)
+		}
+	}
+}
+
+// TestEngineReportEqualsFallback: the engine's report is the one computed
+// over the whole store.
+func TestEngineReportEqualsFallback(t *testing.T) {
+	t.Parallel()
+	withEngine := newEngineServer(t)
+	without := newTestServer(t, nil)
+	for _, q := range []string{
+		"from=2024-01-01&to=2024-06-30&related_to=ISKP&as_of=2025-01-01",
+		"from=2024-01-01&to=2024-12-31&rule=official&as_of=2025-06-30",
+		"from=2024-07-01&to=2024-12-31&rule=claims",
+	} {
+		var a, b any
+		if err := json.Unmarshal(withEngine.do(t, "GET", "/api/v1/report/external-ops?"+q, nil).body, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(without.do(t, "GET", "/api/v1/report/external-ops?"+q, nil).body, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: engine and fallback reports differ", q)
+		}
+	}
+}
+
+// TestEngineSeesAPIWrites: an incident created through the API is counted
+// by the next analytics request.
+func TestEngineSeesAPIWrites(t *testing.T) {
+	t.Parallel()
+	ts := newEngineServer(t)
+	count := func() int {
+		var m httpapi.QueryResult
+		ts.do(t, "GET", "/api/v1/query?q=target:AUT", nil).json(t, &m)
+		return m.Total
+	}
+	before := count()
+	if res := ts.do(t, "POST", "/api/v1/incidents", newIncident("2024-05-01-aut-engine-test")); res.status != 201 {
+		t.Fatalf("create: %d %s", res.status, res.body)
+	}
+	if after := count(); after != before+1 {
+		t.Fatalf("got %d AUT incidents after a create, want %d", after, before+1)
+	}
+}
