@@ -3,6 +3,7 @@ package query
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -224,4 +225,17 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%q: JSON round trip changed the query", s)
 		}
 	})
+}
+
+// Every field is documented in docs/query-language.md.
+func TestFieldsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/query-language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Fields {
+		if !strings.Contains(string(doc), "| `"+f.Name+"` |") {
+			t.Errorf("field %s is not in the fields tables of docs/query-language.md", f.Name)
+		}
+	}
 }
