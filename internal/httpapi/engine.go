@@ -24,7 +24,14 @@ type EngineAnalytics struct {
 
 	mu      sync.Mutex
 	checked time.Time
+	// reports caches report answers for the index they were computed on:
+	// the dashboard asks the same few questions over and over.
+	reportIx *engine.Index
+	reports  map[ReportRequest]*analysis.ExternalOpsReport
 }
+
+// reportCacheSize bounds the cached reports (per index).
+const reportCacheSize = 64
 
 var _ Refresher = (*EngineAnalytics)(nil)
 
@@ -101,11 +108,49 @@ func (a *EngineAnalytics) Report(ctx context.Context, req ReportRequest) (*analy
 	if err != nil {
 		return nil, err
 	}
+	key, cacheable := reportKey(req)
+	if cacheable {
+		a.mu.Lock()
+		rep, ok := a.reports[key]
+		if a.reportIx != ix {
+			ok = false
+		}
+		a.mu.Unlock()
+		if ok {
+			return rep, nil // reports are never modified after they are made
+		}
+	}
 	p, err := ReportParams(ix.Graph(), req)
 	if err != nil {
 		return nil, err
 	}
-	return ix.ExternalOps(ctx, p)
+	rep, err := ix.ExternalOps(ctx, p)
+	if err != nil || !cacheable {
+		return rep, err
+	}
+	a.mu.Lock()
+	if a.reportIx != ix || len(a.reports) >= reportCacheSize {
+		a.reportIx, a.reports = ix, map[ReportRequest]*analysis.ExternalOpsReport{}
+	}
+	a.reports[key] = rep
+	a.mu.Unlock()
+	return rep, nil
+}
+
+// reportKey is a comparable form of a request. Requests on the record clock
+// are not cached (their index is rebuilt on demand anyway).
+func reportKey(req ReportRequest) (ReportRequest, bool) {
+	if req.AsOf.Recorded != nil {
+		return req, false
+	}
+	k := req
+	if k.AsOf.Stated != nil {
+		// The stated day is the report's as-of day, as Today is without
+		// it; the pointer itself would not compare by value.
+		k.Today = *k.AsOf.Stated
+		k.AsOf.Stated = nil
+	}
+	return k, true
 }
 
 // Match lists matching incident IDs.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plotline-dev/plotline/internal/analysis"
 	"github.com/plotline-dev/plotline/internal/engine"
 	"github.com/plotline-dev/plotline/internal/httpapi"
 )
@@ -99,11 +100,22 @@ func TestEngineSeesAPIWrites(t *testing.T) {
 		ts.do(t, "GET", "/api/v1/query?q=target:AUT", nil).json(t, &m)
 		return m.Total
 	}
-	before := count()
-	if res := ts.do(t, "POST", "/api/v1/incidents", newIncident("2024-05-01-aut-engine-test")); res.status != 201 {
+	report := func() int {
+		var r analysis.ExternalOpsReport
+		ts.do(t, "GET", "/api/v1/report/external-ops?from=2024-01-01&to=2024-06-30&as_of=2025-01-01", nil).json(t, &r)
+		return r.Total
+	}
+	before, reportBefore := count(), report()
+	body := newIncident("2024-05-01-aut-engine-test")
+	body["attributions"] = []map[string]any{{"actor": "is", "basis": "government", "asserted_by": "Austrian Interior Ministry",
+		"stated_on": "2024-06-01", "link": "unknown", "sources": []map[string]any{{"id": "h1-winep-pw3904"}}}}
+	if res := ts.do(t, "POST", "/api/v1/incidents", body); res.status != 201 {
 		t.Fatalf("create: %d %s", res.status, res.body)
 	}
 	if after := count(); after != before+1 {
 		t.Fatalf("got %d AUT incidents after a create, want %d", after, before+1)
+	}
+	if after := report(); after != reportBefore+1 {
+		t.Fatalf("report total %d after a create, want %d (a stale cached report?)", after, reportBefore+1)
 	}
 }
