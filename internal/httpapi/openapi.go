@@ -32,7 +32,7 @@ func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
 var paramDocs = map[string]map[string]any{
 	"as_of":      {"description": "World clock: only what had been stated (and made public) by this day.", "schema": dayParam},
 	"recorded":   {"description": "Record clock: only what Plotline had recorded by this day (its end) or RFC 3339 instant.", "schema": map[string]any{"type": "string"}},
-	"q":          {"description": "A query in Plotline's query language (see docs/query.md), e.g. `kind:plot target:DEU actor:ISKP+`.", "schema": map[string]any{"type": "string"}},
+	"q":          {"description": "A query in Plotline's query language (see docs/query-language.md), e.g. `kind:plot target:DEU actor:ISKP+`.", "schema": map[string]any{"type": "string"}},
 	"cursor":     {"description": "Opaque cursor from a previous page's next_cursor.", "schema": map[string]any{"type": "string"}},
 	"limit":      {"description": "Page size or top-N.", "schema": map[string]any{"type": "integer", "minimum": 0}},
 	"from":       {"description": "First day of the period.", "schema": dayParam},
