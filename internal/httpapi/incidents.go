@@ -181,12 +181,8 @@ func (s *Server) newIncidentID(r *http.Request, in *plotline.Incident) (string, 
 	if !in.Date.Known() || in.Title == "" {
 		return "", invalidInput(in.Validate()) // says what is missing
 	}
-	words := strings.Trim(slugJunk.ReplaceAllString(strings.ToLower(in.Title), "-"), "-")
-	words = strings.Join(strings.Split(words, "-")[:min(5, len(strings.Split(words, "-")))], "-")
-	base := in.Date.Start.String() + "-" + strings.ToLower(in.Location.Country)
-	if words != "" {
-		base += "-" + words
-	}
+	words := strings.Split(strings.Trim(slugJunk.ReplaceAllString(strings.ToLower(in.Title), "-"), "-"), "-")
+	base := in.Date.Start.String() + "-" + strings.ToLower(in.Location.Country) + "-" + strings.Join(words[:min(5, len(words))], "-")
 	base = strings.Trim(slugJunk.ReplaceAllString(base, "-"), "-")
 	for n := 1; n < 100; n++ {
 		id := base
