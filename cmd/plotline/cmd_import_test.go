@@ -1,0 +1,100 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestImportReviewReimport drives the whole loop: import a sheet, see the
+// unmatched names, decide one, re-import, and see the attribution move to
+// the actor with the decision kept in history.
+func TestImportReviewReimport(t *testing.T) {
+	db := newDB(t)
+	sheet := filepath.Join("..", "..", "internal", "ingest", "csvmap", "testdata", "plots.csv")
+	mapping := filepath.Join("..", "..", "internal", "ingest", "csvmap", "testdata", "plots.yaml")
+	out, stderr, err := run(t, db, "import", "csv", sheet, "--mapping", mapping)
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "read 3, imported 3, updated 0, unchanged 0, rejected 0") || !strings.Contains(out, "review names --dataset teamsheet") {
+		t.Errorf("import said:\n%s", out)
+	}
+	out, _, err = run(t, db, "review", "names", "--dataset", "teamsheet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "Unbekannte Gruppe") || !strings.Contains(out, "ISKP") || !strings.Contains(out, "is-khorasan") {
+		t.Errorf("review names:\n%s", out)
+	}
+	out, _, err = run(t, db, "review", "names", "match", "ISKP", "is-khorasan", "--dataset", "teamsheet", "--by", "alice", "--note", "the sheet means IS-K")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "recorded decision 1") {
+		t.Errorf("decide: %s", out)
+	}
+	if _, _, err := run(t, db, "review", "names", "no-match", "Unbekannte Gruppe", "--dataset", "teamsheet", "--by", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = run(t, db, "review", "names", "--dataset", "teamsheet")
+	if err != nil || !strings.Contains(out, "no group names waiting") {
+		t.Errorf("after decisions: %v\n%s", err, out)
+	}
+	out, _, err = run(t, db, "import", "csv", sheet, "--mapping", mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// c-002's ISKP statement now points at is-khorasan: one incident updated.
+	if !strings.Contains(out, "imported 0, updated 1, unchanged 2") {
+		t.Errorf("re-import said:\n%s", out)
+	}
+	out, _, err = run(t, db, "show", "teamsheet:c-002", "--format", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "unresolved:teamsheet:iskp") || !strings.Contains(out, "is-khorasan") {
+		t.Errorf("c-002 after the decision:\n%s", out)
+	}
+	out, _, err = run(t, db, "review", "names", "history")
+	if err != nil || !strings.Contains(out, "alice") || !strings.Contains(out, "the sheet means IS-K") {
+		t.Errorf("history: %v\n%s", err, out)
+	}
+	out, _, err = run(t, db, "import", "csv", sheet, "--mapping", mapping)
+	if err != nil || !strings.Contains(out, "unchanged 3") || !strings.Contains(out, "nothing changed") {
+		t.Errorf("third import: %v\n%s", err, out)
+	}
+}
+
+func TestImportKeepGoingAndErrors(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "acled.csv")
+	body := "data_id,iso,event_id_cnty,event_id_no_cnty,event_date,year,time_precision,event_type,sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,notes,fatalities,timestamp,iso3\n" +
+		"1,4,AFG1,1,01 March 2020,2020,1,Battles,Armed clash,Taliban,,2,Military Forces of Afghanistan (2014-),,1,12,Asia,Afghanistan,Kabul,,,Kabul,34.5,69.2,1,Wire,National,Invented test row,3,1,AFG\n" +
+		"2,4,AFG2,2,1 Mars 2020,2020,1,Battles,Armed clash,Taliban,,2,,,0,20,Asia,Afghanistan,Kabul,,,Kabul,34.5,69.2,1,Wire,National,Invented test row,3,1,AFG\n"
+	if err := os.WriteFile(bad, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := run(t, db, "import", "acled", bad)
+	if err == nil || !strings.Contains(err.Error(), "acled.csv:3: event_date: row 2") {
+		t.Fatalf("err %v; want the file, line, column and row", err)
+	}
+	rejects := filepath.Join(dir, "rejects.csv")
+	out, stderr, err := run(t, db, "import", "acled", bad, "--keep-going", "--rejects", rejects)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(out, "read 2, imported 1, updated 0, unchanged 0, rejected 1") {
+		t.Errorf("keep-going said:\n%s", out)
+	}
+	rej, err := os.ReadFile(rejects)
+	if err != nil || !strings.Contains(string(rej), "event_date") || !strings.Contains(string(rej), "AFG2") {
+		t.Errorf("rejects %v:\n%s", err, rej)
+	}
+	out, _, err = run(t, db, "review", "duplicates")
+	if err != nil || !strings.Contains(out, "no duplicate candidates") {
+		t.Errorf("duplicates: %v\n%s", err, out)
+	}
+}
