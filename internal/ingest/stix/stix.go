@@ -91,6 +91,8 @@ type reader struct {
 	sources  map[string]*plotline.Source
 	srcOrder []string
 	ids      map[string]string // STIX ID -> Plotline ID of accepted records
+	actors   map[string]bool   // accepted actor IDs
+	incs     map[string]int    // accepted incident ID -> index in the batch
 	bundleID string
 }
 
@@ -106,7 +108,8 @@ func Read(r io.Reader, opt Options) (*Result, error) {
 		return nil, plotline.FieldError("bundle-url", "%q is not an http(s) URL", opt.BundleURL)
 	}
 	rd := &reader{opt: opt, res: &Result{Batch: &plotline.Batch{By: "import:stix", Note: "STIX bundle " + opt.File}}, byID: map[string]*object{}, markings: map[string]string{},
-		citedBy: map[string][]string{}, sources: map[string]*plotline.Source{}, ids: map[string]string{}}
+		citedBy: map[string][]string{}, sources: map[string]*plotline.Source{}, ids: map[string]string{},
+		actors: map[string]bool{}, incs: map[string]int{}}
 	if err := rd.parse(r); err != nil {
 		return nil, err
 	}
@@ -450,6 +453,7 @@ func (rd *reader) readActors() {
 			continue
 		}
 		rd.ids[o.id] = a.ID
+		rd.actors[a.ID] = true
 		rd.res.Batch.Actors = append(rd.res.Batch.Actors, a)
 	}
 }
@@ -478,16 +482,8 @@ func (rd *reader) valid(o *object, errs []*plotline.Error, sources []string) boo
 	return true
 }
 
-func (rd *reader) actorIDs() map[string]bool {
-	m := map[string]bool{}
-	for _, a := range rd.res.Batch.Actors {
-		m[a.ID] = true
-	}
-	return m
-}
-
 func (rd *reader) readAffiliations() {
-	actors := rd.actorIDs()
+	actors := rd.actors
 	for _, o := range rd.ofType("relationship") {
 		rel, ok := o.obj.(*stix2.Relationship)
 		if !ok || string(rel.RelationshipType) != export.RelPartOf {
@@ -550,16 +546,15 @@ func (rd *reader) readIncidents() {
 		}
 		if rd.valid(o, in.Validate(), in.Sources) {
 			rd.ids[o.id] = in.ID
+			rd.incs[in.ID] = len(rd.res.Batch.Incidents)
 			rd.res.Batch.Incidents = append(rd.res.Batch.Incidents, in)
 		}
 	}
 }
 
 func (rd *reader) incident(id string) *plotline.Incident {
-	for i := range rd.res.Batch.Incidents {
-		if rd.res.Batch.Incidents[i].ID == id {
-			return &rd.res.Batch.Incidents[i]
-		}
+	if i, ok := rd.incs[id]; ok {
+		return &rd.res.Batch.Incidents[i]
 	}
 	return nil
 }
@@ -571,7 +566,7 @@ func (rd *reader) attach(o *object, a plotline.Attribution) bool {
 		rd.skip(o, true, "names incident %q, which is not imported", a.IncidentID)
 		return false
 	}
-	if !rd.actorIDs()[a.ActorID] {
+	if !rd.actors[a.ActorID] {
 		rd.skip(o, true, "names actor %q, which is not imported", a.ActorID)
 		return false
 	}
