@@ -156,6 +156,12 @@ func (r *Resolver) resolve(dataset, name string, w Where) Result {
 		} {
 			ids := r.lookup(rule.m, rule.k)
 			switch {
+			case len(ids) == 1 && f == main && main != name && !r.aliasesOf(ids[0], inner):
+				// "Islamic State (Afghanistan)": the qualifier narrows the
+				// name; the bare name's actor is only a suggestion.
+				res.Verdict, res.Suggestion = plotline.VerdictUnsure, ids[0]
+				res.Reason = fmt.Sprintf("without its qualifier (%s) the name is %q", strings.Join(inner, ", "), r.actors[ids[0]].Name)
+				return res
 			case len(ids) == 1:
 				res.ActorID = ids[0]
 				res.Reason = fmt.Sprintf(rule.why, r.actors[ids[0]].Name)
@@ -183,6 +189,28 @@ func (r *Resolver) resolve(dataset, name string, w Where) Result {
 		res.Reason = fmt.Sprintf("name words are a part of %q", r.actors[res.Suggestion].Name)
 	}
 	return res
+}
+
+// aliasesOf reports whether every part is a name or alias of the actor.
+func (r *Resolver) aliasesOf(id string, parts []string) bool {
+	for _, p := range parts {
+		k := Normalize(p)
+		found := false
+		for _, m := range []map[string][]string{r.strong, r.weak} {
+			if slices.Contains(m[k], id) {
+				found = true
+			}
+		}
+		for _, m := range []map[string][]string{r.strongFold, r.weakFold} {
+			if slices.Contains(m[Fold(k)], id) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *Resolver) lookup(m map[string][]string, k string) []string {
