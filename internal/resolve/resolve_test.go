@@ -18,7 +18,7 @@ func TestNormalize(t *testing.T) {
 		{"Al-Qā'ida", "qaida"},
 		{"الدولة الإسلامية", "دوله اسلاميه"},
 		{"ٱلدولة ألإسلامية", "دوله اسلاميه"}, // alef wasla, hamza forms
-		{"ولايةُ خُراسان", "ولايه خراسان"},    // vowel marks dropped
+		{"ولايةُ خُراسان", "ولايه خراسان"},   // vowel marks dropped
 		{"  Boko   Haram ", "boko haram"},
 	}
 	for _, tt := range tests {
@@ -124,7 +124,7 @@ func TestCandidates(t *testing.T) {
 	affs := []plotline.Affiliation{{ChildID: "is-khorasan", ParentID: "is"}, {ChildID: "is-pakistan", ParentID: "is"}}
 	list := []plotline.Incident{
 		inc("gtd:1", "gtd", "2021-08-26", 34.52, 69.17, "is-khorasan", 170),
-		inc("acled:afg1", "acled", "2021-08-26", 34.53, 69.18, "is", 170),       // same event: parent actor, 1.4 km
+		inc("acled:afg1", "acled", "2021-08-26", 34.53, 69.18, "is", 170),        // same event: parent actor, 1.4 km
 		inc("acled:afg2", "acled", "2021-08-26", 36.70, 67.11, "is-khorasan", 3), // 300 km away
 		inc("acled:afg3", "acled", "2021-08-27", 34.52, 69.17, "is-khorasan", 1), // next day
 		inc("acled:afg4", "acled", "2021-08-26", 34.52, 69.17, "taliban", 170),   // incompatible actor
