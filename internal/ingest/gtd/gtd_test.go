@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -185,4 +186,154 @@ func gtdCSV(rows ...map[string]string) []byte {
 	}
 	w.Flush()
 	return b.Bytes()
+}
+
+func row(over map[string]string) map[string]string {
+	r := map[string]string{"eventid": "202001010001", "iyear": "2020", "imonth": "1", "iday": "1", "country_txt": "Iraq",
+		"provstate": "Baghdad", "city": "Baghdad", "latitude": "33.3", "longitude": "44.4", "specificity": "1",
+		"summary": "Invented test row.", "success": "1", "attacktype1_txt": "Bombing/Explosion", "targtype1_txt": "Military",
+		"gname": "Islamic State of Iraq and the Levant (ISIL)", "guncertain1": "0", "claimed": "1", "nkill": "1", "nwound": "-99",
+		"scite1": "\"Invented headline,\" Example Wire, January 1, 2020."}
+	for k, v := range over {
+		r[k] = v
+	}
+	return r
+}
+
+func TestNewerReleaseUpdates(t *testing.T) {
+	db := ingesttest.OpenDB(t)
+	ctx := context.Background()
+	imp := func(rows ...map[string]string) *ingest.Summary {
+		r, err := gtd.NewCSV(bytes.NewReader(gtdCSV(rows...)), 0, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := ingesttest.Run(t, db, gtd.Dataset(), r, ingest.Options{File: "release.csv"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+	imp(row(nil), row(map[string]string{"eventid": "202001010002", "iday": "0", "related": "202001010001, 202001010002"}))
+	in, err := db.Incident(ctx, "gtd:202001010001", plotline.AsOf{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in.Attributions) != 1 || in.Attributions[0].ActorID != "is" || in.Attributions[0].Basis != plotline.BasisClaim ||
+		in.Injured.Best != nil || len(in.Sources) != 2 {
+		t.Fatalf("first release: %+v", in)
+	}
+	src, err := db.Source(ctx, in.Sources[1], plotline.AsOf{})
+	if err != nil || src.Publisher != "Example Wire" || src.Title != "Invented headline" {
+		t.Errorf("scite1 source %+v, %v; want publisher Example Wire", src, err)
+	}
+	other, err := db.Incident(ctx, "gtd:202001010002", plotline.AsOf{})
+	if err != nil || other.Date.String() != "2020-01" || !slices.Contains(other.Tags, "related:gtd:202001010001") {
+		t.Errorf("month precision and related link: %+v %v", other, err)
+	}
+	// The newer release: more killed, the group no longer named, a guncertain change elsewhere.
+	sum := imp(row(map[string]string{"nkill": "3", "gname": "Unknown", "claimed": ""}),
+		row(map[string]string{"eventid": "202001010002", "iday": "0", "related": "202001010001, 202001010002", "guncertain1": "1", "claimed": "0"}))
+	if sum.Updated != 2 || sum.Imported != 0 {
+		t.Errorf("newer release %+v; want 2 updated", sum)
+	}
+	in, err = db.Incident(ctx, "gtd:202001010001", plotline.AsOf{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *in.Killed.Best != 3 || len(in.Attributions) != 0 {
+		t.Errorf("after the newer release: %+v", in)
+	}
+	hist, err := db.History(ctx, plotline.Ref{Kind: plotline.RecAttribution, ID: "gtd:202001010001/g1"})
+	if err != nil || len(hist) != 2 || !hist[1].Deleted {
+		t.Errorf("attribution history %+v %v; want a tombstone after the first version", hist, err)
+	}
+	other, err = db.Incident(ctx, "gtd:202001010002", plotline.AsOf{})
+	if err != nil || other.Attributions[0].Basis != plotline.BasisMedia || other.Attributions[0].Likelihood != "likely" || other.Attributions[0].Confidence != "low" {
+		t.Errorf("guncertain1=1: %+v %v", other.Attributions, err)
+	}
+}
+
+func TestBadGTD(t *testing.T) {
+	tests := []struct {
+		name     string
+		body     []byte
+		encoding string
+		want     []string
+	}{
+		{"bad day", gtdCSV(row(map[string]string{"imonth": "2", "iday": "31"})), "", []string{"iday", "row 1", ":2:"}},
+		{"bad eventid", gtdCSV(row(nil), row(map[string]string{"eventid": "2020-01"})), "", []string{"eventid", "row 2", ":3:"}},
+		{"bad success", gtdCSV(row(map[string]string{"success": "yes"})), "", []string{"success"}},
+		{"no country code", gtdCSV(row(map[string]string{"country_txt": "Soviet Union"})), "", []string{"country_txt", "geocoder"}},
+		{"latin-1 with utf-8 asked", gtdCSV(row(map[string]string{"city": "Sa\xefda"})), "utf-8", []string{"city", "UTF-8", "byte 0xEF"}},
+		{"wrong layout", []byte("eventid,iyear\n1,2020\n"), "", []string{"imonth", "line 1"}},
+		{"truncated", append(gtdCSV(row(nil)), []byte("202001010002,2020,1")...), "", []string{"row 2", "fields"}},
+		{"duplicate", gtdCSV(row(nil), row(nil)), "", []string{"row 2", "twice"}},
+		{"xlsx given as csv", []byte("PK\x03\x04rest"), "", []string{"ZIP"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := ingesttest.EmptyDB(t)
+			before := ingesttest.Counts(t, db)
+			r, err := gtd.NewCSV(bytes.NewReader(tt.body), 0, tt.encoding)
+			if err == nil {
+				_, err = ingesttest.Run(t, db, gtd.Dataset(), r, ingest.Options{File: "in.csv"})
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if after := ingesttest.Counts(t, db); after["incident_v"] != before["incident_v"] || after["changes"] != before["changes"] || after["source_v"] != before["source_v"] {
+				t.Errorf("database changed: %v → %v", before, after)
+			}
+		})
+	}
+}
+
+func TestLatin1Auto(t *testing.T) {
+	db := ingesttest.EmptyDB(t)
+	r, err := gtd.NewCSV(bytes.NewReader(gtdCSV(row(map[string]string{"city": "Sa\xefda", "gname": ""}))), 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingesttest.Run(t, db, gtd.Dataset(), r, ingest.Options{File: "in.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := db.Incident(context.Background(), "gtd:202001010001", plotline.AsOf{})
+	if err != nil || in.Location.Place != "Saïda" {
+		t.Errorf("place %q, %v; want Saïda decoded from Windows-1252", in.Location.Place, err)
+	}
+}
+
+func FuzzCSV(f *testing.F) {
+	f.Add(gtdCSV(row(nil)))
+	f.Add(gtdCSV(row(map[string]string{"approxdate": "May 27 - June 5, 2020", "iday": "28", "imonth": "5"})))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := gtd.NewCSV(bytes.NewReader(data), 0, "")
+		if err != nil {
+			return
+		}
+		for i := 0; i < 1000; i++ {
+			rec, err := r.Next()
+			if err != nil {
+				if _, ok := err.(*ingest.RowError); ok {
+					continue
+				}
+				return
+			}
+			in := rec.Incident
+			if !plotline.ValidID(in.ID) || !in.Date.Known() || in.Date.End < in.Date.Start {
+				t.Fatalf("mapped %+v", in)
+			}
+			for _, s := range rec.Sources {
+				if !plotline.ValidID(s.ID) {
+					t.Fatalf("source ID %q", s.ID)
+				}
+			}
+		}
+	})
 }
