@@ -415,6 +415,7 @@ func richFixture() *plotline.Batch {
 // TestSTIXValidates checks STIX exports against the official STIX 2.1 JSON
 // schemas, for several selections of the rich fixture.
 func TestSTIXValidates(t *testing.T) {
+	bundle, byType := stixSchemas(t) // compiled once: it is the slow part
 	snap := snapshotOf(t, richFixture())
 	for _, opt := range []Options{options("", "", ""), options("2024-01-30", "claims", ""), options("", "", "red")} {
 		d, err := Select(snap, opt)
@@ -422,7 +423,7 @@ func TestSTIXValidates(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := writeFormat(t, "stix", d)
-		validateSTIX(t, out)
+		validateSTIX(t, bundle, byType, out)
 		if t.Failed() {
 			t.Logf("bundle:\n%s", out)
 			return
