@@ -133,6 +133,9 @@ func (m *Main) writeExport(format, out string, d *export.Data) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp makes it 0600
+		return fmt.Errorf("export: %w", err)
+	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
