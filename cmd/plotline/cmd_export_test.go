@@ -76,9 +76,9 @@ func TestExportSTIXRoundTripCLI(t *testing.T) {
 		t.Fatalf("export: %v\n%s", err, stderr)
 	}
 	db2 := newDB(t)
-	out, stderr, err := run(t, db2, "import-stix", first)
+	out, stderr, err := run(t, db2, "import", "stix", first)
 	if err != nil {
-		t.Fatalf("import-stix: %v\n%s", err, stderr)
+		t.Fatalf("import stix: %v\n%s", err, stderr)
 	}
 	if !strings.Contains(out, "0 objects rejected") {
 		t.Errorf("import summary %q; want nothing rejected", out)

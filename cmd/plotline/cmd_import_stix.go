@@ -11,11 +11,12 @@ import (
 	"github.com/plotline-dev/plotline/internal/ingest/stix"
 )
 
-// importSTIX imports a STIX 2.1 bundle (docs/exports.md, "Importing STIX").
+// importSTIX imports a STIX 2.1 bundle (docs/exports.md, "Importing STIX");
+// "plotline import stix" (cmd_import.go) delegates here.
 // It is all or nothing: when any object that could have been a record is
 // rejected, nothing is written unless --keep-going says to write the rest.
 func (m *Main) importSTIX(ctx context.Context, args []string) error {
-	f := m.newFlags("import-stix", "[--bundle-url URL] [--tlp LEVEL] [--keep-going] [--rejects FILE] FILE")
+	f := m.newFlags("import stix", "[--bundle-url URL] [--tlp LEVEL] [--keep-going] [--rejects FILE] FILE")
 	bundleURL := f.String("bundle-url", "", "where the bundle was obtained (http/https); cited by objects that cite no report or URL of their own")
 	tlp := f.String("tlp", "green", "TLP 2.0 marking for objects that carry none")
 	keepGoing := f.Bool("keep-going", false, "write the records that could be read even when some objects are rejected")

@@ -83,10 +83,9 @@ func (m *Main) commands() map[string]command {
 		"restore":       {"replace the database with a backup (restore FILE)", (*Main).restore},
 
 		// Exchange formats (docs/exports.md).
-		"export":      {"export incidents, statements, actors and sources (export csv|json|geojson|stix [--out FILE] [QUERY])", (*Main).exportCmd},
-		"import-stix": {"import a STIX 2.1 bundle (import-stix [--bundle-url URL] FILE)", (*Main).importSTIX},
-		"import":      {"import a dataset (import gtd|acled|ucdp|csv|stix FILE [--mapping F] [--keep-going --rejects FILE])", (*Main).importCmd},
-		"review":      {"review unmatched group names and duplicate candidates (review names | review duplicates)", (*Main).review},
+		"export": {"export incidents, statements, actors and sources (export csv|json|geojson|stix [--out FILE] [QUERY])", (*Main).exportCmd},
+		"import": {"import a dataset (import gtd|acled|ucdp|csv|stix FILE [--mapping F] [--keep-going --rejects FILE])", (*Main).importCmd},
+		"review": {"review unmatched group names and duplicate candidates (review names | review duplicates)", (*Main).review},
 
 		// Measurement (docs/api.md).
 		"loadtest": {"measure requests/s and p50/p99 of the dashboard endpoints on a loopback server (bounded)", (*Main).loadtest},
