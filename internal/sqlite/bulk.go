@@ -25,6 +25,7 @@ type importTx struct {
 	stmts  map[string]*sql.Stmt
 	exists map[plotline.Ref]bool // references known to be current
 	fts    string                // the suspended full-text trigger, to restore at commit
+	fresh  map[string]bool       // kind + ID namespace → nothing stored there before
 	done   bool
 }
 
@@ -68,6 +69,7 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 		ch:     plotline.Change{ID: id, RecordedAt: timeOf(at), RecordedBy: by, Note: note},
 		stmts:  map[string]*sql.Stmt{},
 		exists: map[plotline.Ref]bool{},
+		fresh:  map[string]bool{},
 	}
 	if err := t.suspendFTS(ctx); err != nil {
 		tx.Rollback() //nolint:errcheck // the trigger error is the one to report
@@ -136,6 +138,13 @@ func (t *importTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 // put is writer.put with prepared statements. A record already written by
 // this import is an error: one source record must not appear twice.
 func (t *importTx) put(ctx context.Context, r row) (plotline.PutResult, error) {
+	fresh, err := t.freshPrefix(ctx, r.kind, r.id)
+	if err != nil {
+		return 0, err
+	}
+	if fresh {
+		return t.putFresh(ctx, r)
+	}
 	sel, err := t.stmt(ctx, `SELECT version, data, deleted, change_id FROM `+r.kind+`_v WHERE id = ? AND rec_to IS NULL`)
 	if err != nil {
 		return 0, err
@@ -171,22 +180,69 @@ func (t *importTx) put(ctx context.Context, r row) (plotline.PutResult, error) {
 			return 0, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
 		}
 	}
-	cols := append([]string{"id", "version", "change_id", "rec_from", "data"}, r.cols...)
-	ins, err := t.stmt(ctx, `INSERT INTO `+r.kind+`_v (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`)
-	if err != nil {
+	if err := t.insertVersion(ctx, r, version+1); err != nil {
 		return 0, err
 	}
-	vals := append([]any{r.id, version + 1, t.w.change, t.w.at, string(r.data)}, r.vals...)
-	if _, err := ins.ExecContext(ctx, vals...); err != nil {
-		return 0, constraintError(r.kind, r.id, err)
-	}
-	t.exists[plotline.Ref{Kind: r.kind, ID: r.id}] = true
 	if created || deleted {
 		t.ch.Created++
 		return plotline.PutCreated, nil
 	}
 	t.ch.Updated++
 	return plotline.PutUpdated, nil
+}
+
+// freshPrefix reports whether no record of kind was ever stored under the
+// ID's namespace ("gtd:" in "gtd:201701010001") before this import: then
+// every put is a creation and the lookup of a current version is skipped.
+// A repeated ID within the import still fails, on the identity table's key.
+func (t *importTx) freshPrefix(ctx context.Context, kind, id string) (bool, error) {
+	i := strings.IndexByte(id, ':')
+	if i <= 0 {
+		return false, nil
+	}
+	key := kind + "\x00" + id[:i+1]
+	if f, ok := t.fresh[key]; ok {
+		return f, nil
+	}
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+kind+` WHERE id >= ? AND id < ? LIMIT 1)`, id[:i+1], id[:i]+";").Scan(&n)
+	if err != nil {
+		return false, err
+	}
+	t.fresh[key] = n == 0
+	return n == 0, nil
+}
+
+func (t *importTx) putFresh(ctx context.Context, r row) (plotline.PutResult, error) {
+	ins, err := t.stmt(ctx, `INSERT INTO `+r.kind+` (id) VALUES (?)`)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := ins.ExecContext(ctx, r.id); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return 0, plotline.Errorf(plotline.ECONFLICT, "%s %q appears twice in this import", r.kind, r.id)
+		}
+		return 0, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
+	}
+	if err := t.insertVersion(ctx, r, 1); err != nil {
+		return 0, err
+	}
+	t.ch.Created++
+	return plotline.PutCreated, nil
+}
+
+func (t *importTx) insertVersion(ctx context.Context, r row, version int) error {
+	cols := append([]string{"id", "version", "change_id", "rec_from", "data"}, r.cols...)
+	ins, err := t.stmt(ctx, `INSERT INTO `+r.kind+`_v (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`)
+	if err != nil {
+		return err
+	}
+	vals := append([]any{r.id, version, t.w.change, t.w.at, string(r.data)}, r.vals...)
+	if _, err := ins.ExecContext(ctx, vals...); err != nil {
+		return constraintError(r.kind, r.id, err)
+	}
+	t.exists[plotline.Ref{Kind: r.kind, ID: r.id}] = true
+	return nil
 }
 
 // mustExist checks that a referenced record is current, in this import or before it.
