@@ -10,8 +10,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,23 +26,60 @@ import (
 // depend on when the tests run.
 var fixedNow = time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC)
 
-// mustOpenCurated opens a new SQLite store in t.TempDir() holding the
+// curatedTemplate is a database file holding the curated dataset, made
+// once per test binary; each test opens its own copy of it.
+var curatedTemplate = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "plotline-httpapi-test-")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "template.db")
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return "", err
+	}
+	ds, err := dataset.Load(dataset.Files)
+	if err != nil {
+		db.Close()
+		return "", err
+	}
+	if _, err := db.Apply(ctx, ds.Batch); err != nil {
+		db.Close()
+		return "", err
+	}
+	return path, db.Close() // closing checkpoints the WAL into the file
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if path, err := curatedTemplate(); err == nil {
+		os.RemoveAll(filepath.Dir(path))
+	}
+	os.Exit(code)
+}
+
+// mustOpenCurated opens a new SQLite store in tb.TempDir() holding the
 // curated dataset.
 func mustOpenCurated(tb testing.TB) *sqlite.DB {
 	tb.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "plotline.db"))
+	tmpl, err := curatedTemplate()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	data, err := os.ReadFile(tmpl)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "plotline.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	ds, err := dataset.Load(dataset.Files)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := db.Apply(ctx, ds.Batch); err != nil {
-		tb.Fatal(err)
-	}
 	return db
 }
 
