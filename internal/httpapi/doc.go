@@ -6,9 +6,16 @@
 //
 // cmd/plotline wires the two packages like this:
 //
-//	ui := web.New(web.Config{Store: store, Analytics: analytics, Logger: log}) // http.Handler
-//	srv := httpapi.NewServer(httpapi.Config{Store: store, Analytics: analytics, UI: ui, Logger: log})
-//	err := srv.ListenAndServe(ctx, "127.0.0.1:8080") // returns after graceful shutdown when ctx ends
+//	eng, _ := engine.New(ctx, db)
+//	analytics := &httpapi.EngineAnalytics{Engine: eng} // or &httpapi.SnapshotAnalytics{Store: db}
+//	ui := web.New(web.Config{Store: db, Logger: log, Now: now}) // http.Handler
+//	srv := httpapi.NewServer(httpapi.Config{Store: db, Analytics: analytics, UI: ui, Logger: log, Now: now})
+//	err := srv.ListenAndServe(ctx, "127.0.0.1:8080", ready) // returns after graceful shutdown when ctx ends
+//
+// The UI can answer its aggregate views from the same httpapi.Analytics
+// value (it is safe for concurrent use and keeps the engine's index fresh)
+// instead of reading a whole store snapshot per request, which does not
+// scale to millions of imported events.
 //
 // Server.Handler routes, with Go 1.22 ServeMux method patterns:
 //
