@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -332,5 +333,46 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Fatal("still serving after shutdown")
+	}
+}
+
+// TestRequestDeadline: every request's context carries the configured
+// deadline, so a slow handler is told to stop.
+func TestRequestDeadline(t *testing.T) {
+	t.Parallel()
+	got := make(chan error, 1)
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		got <- r.Context().Err()
+		http.Error(w, "too slow", http.StatusServiceUnavailable)
+	})
+	ts := newTestServer(t, func(c *httpapi.Config) { c.UI, c.RequestTimeout = ui, 50*time.Millisecond })
+	if res := ts.do(t, "GET", "/slow", nil); res.status != http.StatusServiceUnavailable {
+		t.Fatalf("got %d", res.status)
+	}
+	if err := <-got; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want the request deadline", err)
+	}
+}
+
+// TestBodyLimitAppliesToUI: the UI's form posts are capped too.
+func TestBodyLimitAppliesToUI(t *testing.T) {
+	t.Parallel()
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+		}
+		io.WriteString(w, "read")
+	})
+	ts := newTestServer(t, func(c *httpapi.Config) { c.UI = ui })
+	if res := ts.do(t, "POST", "/incidents/new", strings.Repeat("x", 65<<10)); res.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("got %d %q, want 413", res.status, res.body)
+	}
+	if res := ts.do(t, "POST", "/incidents/new", "title=x"); res.status != 200 {
+		t.Fatalf("a small post: got %d", res.status)
 	}
 }
