@@ -119,3 +119,19 @@ func TestEngineSeesAPIWrites(t *testing.T) {
 		t.Fatalf("report total %d after a create, want %d (a stale cached report?)", after, reportBefore+1)
 	}
 }
+
+// BenchmarkDashboardEngine is BenchmarkDashboard with the engine, plus the
+// series and cross-tab behind the dashboard's chart and table.
+func BenchmarkDashboardEngine(b *testing.B) {
+	ts := newTestServer(b, func(c *httpapi.Config) {
+		eng, err := engine.New(context.Background(), c.Store.(engine.Source))
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Analytics = &httpapi.EngineAnalytics{Engine: eng}
+	})
+	benchPaths(b, ts, append(dashboardPaths[:len(dashboardPaths):len(dashboardPaths)],
+		struct{ name, path string }{"series", "/api/v1/series?q=date:2024-01..2024-06&every=month&from=2024-01-01&to=2024-06-30"},
+		struct{ name, path string }{"crosstab", "/api/v1/crosstab?q=date:2024-01..2024-06&rows=unit&cols=target"},
+	))
+}
