@@ -180,7 +180,9 @@ func (c *CSV) Next() error {
 	}
 	c.row++
 	c.fields = rec
-	c.line, _ = c.r.FieldPos(0)
+	if len(rec) > 0 {
+		c.line, _ = c.r.FieldPos(0)
+	}
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {

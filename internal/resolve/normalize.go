@@ -43,6 +43,7 @@ func Normalize(s string) string {
 func tokens(s string) []string {
 	var b strings.Builder
 	for _, r := range norm.NFKD.String(s) {
+		r = unicode.ToLower(r)
 		switch {
 		case unicode.Is(unicode.Mn, r) || r == 'ـ': // marks, harakat, tatweel
 			continue
