@@ -36,7 +36,10 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 	}
 	// A large import needs a bigger page cache, and the statement journals
 	// that trigger-firing inserts open belong in memory, not in temp files.
-	for _, p := range []string{`PRAGMA temp_store = MEMORY`, `PRAGMA cache_size = -65536`} {
+	// A page cache too small for the indexes' working set spills pages to the
+	// WAL again and again inside one long transaction; 512 MiB is a ceiling,
+	// not an allocation, and Commit and Rollback return to the default.
+	for _, p := range []string{`PRAGMA temp_store = MEMORY`, `PRAGMA cache_size = -524288`} {
 		if _, err := db.write.ExecContext(ctx, p); err != nil {
 			return nil, fmt.Errorf("begin import: %w", err)
 		}
@@ -474,6 +477,7 @@ func (t *importTx) Commit() (*plotline.Change, error) {
 	if err := t.tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit import: %w", err)
 	}
+	t.resetCache()
 	ch := t.ch
 	return &ch, nil
 }
@@ -485,7 +489,14 @@ func (t *importTx) Rollback() error {
 	}
 	t.done = true
 	t.closeStmts()
-	return t.tx.Rollback()
+	err := t.tx.Rollback()
+	t.resetCache()
+	return err
+}
+
+func (t *importTx) resetCache() {
+	//nolint:errcheck // a cache size left high only costs memory until the next import
+	t.db.write.ExecContext(context.Background(), `PRAGMA cache_size = -2000`)
 }
 
 func (t *importTx) closeStmts() {
