@@ -44,6 +44,7 @@ type Resolver struct {
 	nameWords          map[string][]string // actor → word sets of its strong names
 	decisions          map[[2]string]plotline.NameDecision
 	cache              map[[3]string]Result
+	usedWhere          bool // set by weakMatch when the incident's place decided
 }
 
 // New indexes actors (placeholders excluded: they are not identities) and
@@ -105,12 +106,23 @@ func New(actors []plotline.Actor, decisions []plotline.NameDecision) *Resolver {
 
 // Resolve matches one name as dataset spells it.
 func (r *Resolver) Resolve(dataset, name string, w Where) Result {
-	ck := [3]string{dataset, name, w.Country + "|" + w.Date.String()}
-	if res, ok := r.cache[ck]; ok {
+	// Only weak aliases look at where the incident is: other results are
+	// cached by name alone, so the cache stays as small as the set of names.
+	byName := [3]string{dataset, name, ""}
+	if res, ok := r.cache[byName]; ok {
 		return res
 	}
+	byWhere := [3]string{dataset, name, w.Country + "|" + w.Date.String()}
+	if res, ok := r.cache[byWhere]; ok {
+		return res
+	}
+	r.usedWhere = false
 	res := r.resolve(dataset, name, w)
-	r.cache[ck] = res
+	if r.usedWhere {
+		r.cache[byWhere] = res
+	} else {
+		r.cache[byName] = res
+	}
 	return res
 }
 
@@ -241,6 +253,7 @@ func (r *Resolver) weakMatch(name, main string, inner []string, w Where) (Result
 	if len(cands) == 0 {
 		return Result{}, false
 	}
+	r.usedWhere = true
 	ctxWords := strings.Fields(wordSet(Normalize(main)))
 	var ok []string
 	var why string
