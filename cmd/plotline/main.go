@@ -124,7 +124,7 @@ func (m *Main) usage(cmds map[string]command) {
 	sort.Strings(names)
 	fmt.Fprintln(m.Stderr, "Usage: plotline [--db PATH] COMMAND [flags] [args]\n\nCommands:")
 	for _, n := range names {
-		fmt.Fprintf(m.Stderr, "  %-9s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(m.Stderr, "  %-13s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintln(m.Stderr, "\nThe database is plotline.db unless --db or PLOTLINE_DB says otherwise. Run 'plotline COMMAND -h' for a command's flags.")
 }
