@@ -13,22 +13,34 @@ type Source interface {
 	// LastChange returns the ID of the last applied change (0 when none).
 	LastChange(ctx context.Context) (int64, error)
 	// ScanIndex feeds every record current at the record instant (nil: now)
-	// to l: first the organisation (actors, affiliations), then Grow, then
-	// every incident, then every attribution. It returns the last change ID
-	// the scan saw.
+	// to l: first the organisation (actors, affiliations), then the
+	// incidents and attributions, split into parts (Loader.Parts). It
+	// returns the last change ID the scan saw.
 	ScanIndex(ctx context.Context, recorded *time.Time, l Loader) (int64, error)
-	// MatchText returns the keys (IncidentRow.Key) of the incidents current at
-	// the record instant whose title or summary matches every word of text.
+	// MatchText returns the keys (IncidentRow.Key) of the incident versions
+	// whose title or summary matches every word of text. It may include
+	// versions not current at the record instant: the index ignores keys it
+	// does not hold.
 	MatchText(ctx context.Context, text string, recorded *time.Time) ([]int64, error)
 	// Incidents reads whole incidents, for reports and listings.
 	Incidents(ctx context.Context, f plotline.IncidentFilter, asOf plotline.AsOf) ([]plotline.Incident, error)
 }
 
-// Loader receives what a Source scans. Rows passed to it may be reused by
-// the source after the call returns.
+// Loader receives what a Source scans.
 type Loader interface {
 	Organisation(actors []plotline.Actor, affiliations []plotline.Affiliation)
-	// Grow announces how many incidents and attributions follow (a hint).
+	// Parts returns n loaders, one per part of the scan. Each part may be
+	// fed from its own goroutine, concurrently with the others; rows of an
+	// earlier part come first among rows on the same day.
+	Parts(n int) []PartLoader
+}
+
+// PartLoader receives one part: its incidents, then the attributions of
+// those incidents (an attribution whose incident is not in the part is
+// dropped). Incidents and attributions ordered by incident ID load fastest.
+// Rows passed to it may be reused by the source after the call returns.
+type PartLoader interface {
+	// Grow announces how many more incidents and attributions follow (a hint).
 	Grow(incidents, attributions int)
 	Incident(r *IncidentRow)
 	Attribution(r *AttributionRow)

@@ -40,13 +40,29 @@ func rangeOf(p *int) int64 {
 
 func (m *memSource) ScanIndex(_ context.Context, _ *time.Time, l engine.Loader) (int64, error) {
 	l.Organisation(m.actors, nil)
-	na := 0
-	for i := range m.incs {
-		na += len(m.incs[i].Attributions)
+	// Two parts, each from its own goroutine, as a parallel store scan feeds them.
+	parts := l.Parts(2)
+	half := len(m.incs) / 2
+	var wg sync.WaitGroup
+	for k, p := range parts {
+		lo, hi := 0, half
+		if k == 1 {
+			lo, hi = half, len(m.incs)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.scan(p, lo, hi)
+		}()
 	}
-	l.Grow(len(m.incs), na)
+	wg.Wait()
+	return 1, nil
+}
+
+func (m *memSource) scan(l engine.PartLoader, lo, hi int) {
+	l.Grow(hi-lo, hi-lo)
 	var r engine.IncidentRow
-	for i := range m.incs {
+	for i := lo; i < hi; i++ {
 		in := &m.incs[i]
 		r = engine.IncidentRow{Key: int64(i + 1), ID: in.ID, Kind: in.Kind, Outcome: in.Outcome, Stage: in.Stage, Date: in.Date,
 			Disclosed: in.Disclosed, Country: in.Location.Country, Admin1: in.Location.Admin1, Place: in.Location.Place,
@@ -59,14 +75,13 @@ func (m *memSource) ScanIndex(_ context.Context, _ *time.Time, l engine.Loader) 
 		l.Incident(&r)
 	}
 	var a engine.AttributionRow
-	for i := range m.incs {
+	for i := lo; i < hi; i++ {
 		for _, at := range m.incs[i].Attributions {
 			a = engine.AttributionRow{ID: at.ID, IncidentID: m.incs[i].ID, ActorID: at.ActorID, Basis: at.Basis, Link: at.Link,
 				AssertedBy: at.AssertedBy, StatedOn: at.StatedOn}
 			l.Attribution(&a)
 		}
 	}
-	return 1, nil
 }
 
 // benchRows is the size of the generated data: PLOTLINE_BENCH_ROWS, default 200,000.

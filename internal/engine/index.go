@@ -2,10 +2,14 @@ package engine
 
 import (
 	"cmp"
-	"hash/maphash"
 	"math"
+	"runtime"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
@@ -19,18 +23,40 @@ const noDay = math.MaxInt32
 type dict struct {
 	m map[string]uint32
 	s []string
+
+	last     string // the last code looked up, for runs of one value
+	lastCode uint32
 }
 
 func newDict() *dict { return &dict{m: map[string]uint32{"": 0}, s: []string{""}} }
 
+// code returns the code of s, adding it (a copy: s may point into a row
+// the source reuses) when new.
 func (d *dict) code(s string) uint32 {
+	if s == d.last {
+		return d.lastCode
+	}
 	if c, ok := d.m[s]; ok {
+		d.last, d.lastCode = d.s[c], c
 		return c
 	}
+	s = strings.Clone(s)
 	c := uint32(len(d.s))
 	d.m[s] = c
 	d.s = append(d.s, s)
 	return c
+}
+
+// code2 is code(prefix + s) without building the string when it is known.
+func (d *dict) code2(prefix, s string) uint32 {
+	var buf [64]byte
+	if len(prefix)+len(s) <= len(buf) {
+		k := append(append(buf[:0], prefix...), s...)
+		if c, ok := d.m[string(k)]; ok {
+			return c
+		}
+	}
+	return d.code(prefix + s)
 }
 
 // lookup returns the code of s, or false when s never occurs.
@@ -53,7 +79,18 @@ func (a *arena) add(s string) {
 	a.off = append(a.off, uint32(len(a.b)))
 }
 
+func (a *arena) addBytes(s []byte) {
+	if len(a.off) == 0 {
+		a.off = append(a.off, 0)
+	}
+	a.b = append(a.b, s...)
+	a.off = append(a.off, uint32(len(a.b)))
+}
+
 func (a *arena) get(i int32) string { return string(a.b[a.off[i]:a.off[i+1]]) }
+
+// str returns string i without copying; it is valid while a is not grown.
+func (a *arena) str(i int32) string { return unsafe.String(unsafe.SliceData(a.b[a.off[i]:]), int(a.off[i+1]-a.off[i])) }
 
 func (a *arena) eq(i int32, s string) bool { return string(a.b[a.off[i]:a.off[i+1]]) == s }
 
@@ -123,8 +160,9 @@ type Index struct {
 
 	n        int
 	ids      arena
-	keys     []int64 // version key per row
-	keySort  []int64 // keys sorted, with the row of each
+	keyBase  int64   // rowOfKey: keyDense[k-keyBase] is the row of version key k (-1: none)
+	keyDense []int32 //
+	keySort  []int64 // or, when keys are sparse, the keys sorted, with the row of each
 	keyRow   []int32
 	dStart   []int32 // incident date, sorted ascending (the row order)
 	dEnd     []int32
@@ -172,37 +210,24 @@ var catNames = []string{"kind", "outcome", "stage", "country", "target", "admin1
 
 var numNames = []string{"killed", "injured", "perpetrators", "arrests"}
 
-// builder loads rows in source order, then sorts them into an Index.
-type builder struct {
-	ix     *Index
-	seed   maphash.Seed
-	byHash map[uint64]int32
-	byID   map[string]int32 // hash collisions
-	catL   [12][]uint32     // in catNames order
-	dictL  [12]*dict
-	numL   [4][]int32 // in numNames order
-	prec   []uint32
-	precD  *dict
-	lat    []float32
-	lon    []float32
-	mv     [][]uint32
-	ids    arena
-	keys   []int64
-	ds, de []int32
-	ps, pe []int32
+// Statement dictionaries of a part, in this order.
+const (
+	sActor = iota
+	sBasis
+	sLink
+	sLik
+	sConf
+	sBy
+	nStmtDicts
+)
 
-	aInc    []int32 // load index of the incident
-	aID     []string
-	aActor  []uint32
-	aBasis  []uint8
-	aLink   []uint8
-	aLik    []uint8
-	aConf   []uint8
-	aStated []int32
-	aSStart []int32
-	aStop   []int32
-	aHow    []uint8
-	aBy     []uint32
+// precCol is the date precision's slot after the catNames columns.
+const precCol = 12
+
+// builder collects the parts of a scan, then merges them into an Index.
+type builder struct {
+	ix    *Index
+	parts []*part
 }
 
 func newBuilder(src Source, recorded *time.Time) *builder {
@@ -211,15 +236,7 @@ func newBuilder(src Source, recorded *time.Time) *builder {
 	for _, b := range plotline.Bases {
 		ix.basisD.code(b)
 	}
-	b := &builder{ix: ix, seed: maphash.MakeSeed(), byHash: map[uint64]int32{}, byID: map[string]int32{},
-		precD: newDict()}
-	for k, n := range catNames {
-		b.dictL[k] = newDict()
-		if n == "country" || n == "target" {
-			b.dictL[k] = ix.country
-		}
-	}
-	return b
+	return &builder{ix: ix}
 }
 
 func (b *builder) Organisation(actors []plotline.Actor, affs []plotline.Affiliation) {
@@ -232,21 +249,83 @@ func (b *builder) Organisation(actors []plotline.Actor, affs []plotline.Affiliat
 	}
 }
 
-func (b *builder) Grow(n, m int) {
-	for k := range b.catL {
-		b.catL[k] = slices.Grow(b.catL[k], n)
+func (b *builder) Parts(n int) []PartLoader {
+	out := make([]PartLoader, n)
+	for k := range out {
+		p := newPart()
+		b.parts = append(b.parts, p)
+		out[k] = p
 	}
-	for k := range b.numL {
-		b.numL[k] = slices.Grow(b.numL[k], n)
+	return out
+}
+
+// part holds the rows of one part of a scan in load order, coded with the
+// part's own dictionaries (parts load concurrently; finish merges them).
+type part struct {
+	ids    arena
+	keys   []int64
+	ds, de []int32
+	ps, pe []int32
+	cat    [precCol + 1][]uint32 // catNames, then precision
+	dict   [precCol + 1]*dict
+	num    [4][]int32 // in numNames order
+	lat    []float32
+	lon    []float32
+	mvOff  []uint32 // weapons, tags and sources of row i: mvCodes[mvOff[i]:mvOff[i+1]]
+	mvCode []uint32
+	mv     *dict
+
+	ordered bool  // incident IDs arrived in ascending order
+	cursor  int32 // merge position for statements ordered by incident
+	byID    map[string]int32
+
+	aInc    []int32 // part row of the incident
+	aCode   [nStmtDicts][]uint32
+	aDict   [nStmtDicts]*dict
+	aStated []int32
+	aSStart []int32
+	aStop   []int32
+	aHow    []uint8
+	aIDs    arena // attribution ID, or its suffix after the incident ID when aIDFull is false
+	aIDFull []bool
+}
+
+func newPart() *part {
+	p := &part{ordered: true, mv: newDict(), mvOff: []uint32{0}}
+	for k := range p.dict {
+		p.dict[k] = newDict()
 	}
-	b.keys = slices.Grow(b.keys, n)
-	b.ds, b.de, b.ps, b.pe = slices.Grow(b.ds, n), slices.Grow(b.de, n), slices.Grow(b.ps, n), slices.Grow(b.pe, n)
-	b.lat, b.lon, b.prec = slices.Grow(b.lat, n), slices.Grow(b.lon, n), slices.Grow(b.prec, n)
-	b.ids.off = slices.Grow(b.ids.off, n+1)
-	b.ids.b = slices.Grow(b.ids.b, n*16)
-	b.aInc, b.aID, b.aActor = slices.Grow(b.aInc, m), slices.Grow(b.aID, m), slices.Grow(b.aActor, m)
-	b.aBasis, b.aLink, b.aLik, b.aConf = slices.Grow(b.aBasis, m), slices.Grow(b.aLink, m), slices.Grow(b.aLik, m), slices.Grow(b.aConf, m)
-	b.aStated, b.aSStart, b.aStop, b.aHow, b.aBy = slices.Grow(b.aStated, m), slices.Grow(b.aSStart, m), slices.Grow(b.aStop, m), slices.Grow(b.aHow, m), slices.Grow(b.aBy, m)
+	for k := range p.aDict {
+		p.aDict[k] = newDict()
+	}
+	return p
+}
+
+func (p *part) Grow(n, m int) {
+	if n > 0 {
+		for k := range p.cat {
+			p.cat[k] = slices.Grow(p.cat[k], n)
+		}
+		for k := range p.num {
+			p.num[k] = slices.Grow(p.num[k], n)
+		}
+		p.keys = slices.Grow(p.keys, n)
+		p.ds, p.de, p.ps, p.pe = slices.Grow(p.ds, n), slices.Grow(p.de, n), slices.Grow(p.ps, n), slices.Grow(p.pe, n)
+		p.lat, p.lon = slices.Grow(p.lat, n), slices.Grow(p.lon, n)
+		p.mvOff = slices.Grow(p.mvOff, n)
+		p.ids.off = slices.Grow(p.ids.off, n+1)
+		p.ids.b = slices.Grow(p.ids.b, 16*n)
+	}
+	if m > 0 {
+		p.aInc = slices.Grow(p.aInc, m)
+		for k := range p.aCode {
+			p.aCode[k] = slices.Grow(p.aCode[k], m)
+		}
+		p.aStated, p.aSStart, p.aStop = slices.Grow(p.aStated, m), slices.Grow(p.aSStart, m), slices.Grow(p.aStop, m)
+		p.aHow, p.aIDFull = slices.Grow(p.aHow, m), slices.Grow(p.aIDFull, m)
+		p.aIDs.off = slices.Grow(p.aIDs.off, m+1)
+		p.aIDs.b = slices.Grow(p.aIDs.b, 4*m)
+	}
 }
 
 func dayOr(d plotline.Date, unknown int32) (start, end int32) {
@@ -256,82 +335,101 @@ func dayOr(d plotline.Date, unknown int32) (start, end int32) {
 	return int32(d.Start), int32(d.End)
 }
 
-func (b *builder) Incident(r *IncidentRow) {
-	i := int32(len(b.keys))
-	h := maphash.String(b.seed, r.ID)
-	if _, taken := b.byHash[h]; taken {
-		b.byID[r.ID] = i
-	} else {
-		b.byHash[h] = i
+func (p *part) Incident(r *IncidentRow) {
+	if n := len(p.keys); n > 0 && p.ordered && !(p.ids.str(int32(n-1)) < r.ID) {
+		p.ordered = false
 	}
-	b.ids.add(r.ID)
-	b.keys = append(b.keys, r.Key)
-	vals := [...]string{r.Kind, r.Outcome, r.Stage, r.Country, r.Target, r.Admin1, r.Place, r.LocPrecision, r.TargetType, r.EventType, r.Origin, r.Doc}
+	p.ids.add(r.ID)
+	p.keys = append(p.keys, r.Key)
+	vals := [...]string{r.Kind, r.Outcome, r.Stage, r.Country, r.Target, r.Admin1, r.Place, r.LocPrecision, r.TargetType, r.EventType, r.Origin, r.Doc, string(r.Date.Precision)}
 	for k, v := range vals {
-		b.catL[k] = append(b.catL[k], b.dictL[k].code(v))
+		p.cat[k] = append(p.cat[k], p.dict[k].code(v))
 	}
 	for k, v := range [...]int64{r.Killed, r.Injured, r.Perpetrators, r.Arrests} {
-		b.numL[k] = append(b.numL[k], int32(min(max(v, -1), math.MaxInt32)))
+		p.num[k] = append(p.num[k], int32(min(max(v, -1), math.MaxInt32)))
 	}
 	s, e := dayOr(r.Date, 0)
-	b.ds, b.de = append(b.ds, s), append(b.de, e)
+	p.ds, p.de = append(p.ds, s), append(p.de, e)
 	pub := r.Disclosed
 	if !pub.Known() {
 		pub = r.Date
 	}
 	s, e = dayOr(pub, noDay)
-	b.ps, b.pe = append(b.ps, s), append(b.pe, e)
-	b.prec = append(b.prec, b.precD.code(string(r.Date.Precision)))
+	p.ps, p.pe = append(p.ps, s), append(p.pe, e)
 	if r.HasLatLon {
-		b.lat, b.lon = append(b.lat, float32(r.Lat)), append(b.lon, float32(r.Lon))
+		p.lat, p.lon = append(p.lat, float32(r.Lat)), append(p.lon, float32(r.Lon))
 	} else {
-		b.lat, b.lon = append(b.lat, float32(math.NaN())), append(b.lon, float32(math.NaN()))
+		p.lat, p.lon = append(p.lat, float32(math.NaN())), append(p.lon, float32(math.NaN()))
 	}
-	var mv []uint32
 	for _, x := range r.Weapons {
-		mv = append(mv, b.ix.mv.code("weapon\x00"+x))
+		p.mvCode = append(p.mvCode, p.mv.code2("weapon\x00", x))
 	}
 	for _, x := range r.Tags {
-		mv = append(mv, b.ix.mv.code("tag\x00"+x))
+		p.mvCode = append(p.mvCode, p.mv.code2("tag\x00", x))
 	}
 	for _, x := range r.Sources {
-		mv = append(mv, b.ix.mv.code("source\x00"+x))
+		p.mvCode = append(p.mvCode, p.mv.code2("source\x00", x))
 	}
-	if mv != nil || b.mv != nil {
-		for len(b.mv) < int(i) {
-			b.mv = append(b.mv, nil)
-		}
-		b.mv = append(b.mv, mv)
-	}
+	p.mvOff = append(p.mvOff, uint32(len(p.mvCode)))
 }
 
-func (b *builder) incident(id string) (int32, bool) {
-	if i, ok := b.byID[id]; ok {
-		return i, true
-	}
-	i, ok := b.byHash[maphash.String(b.seed, id)]
-	if !ok || !b.ids.eq(i, id) {
+// incident finds the part row of an incident ID: by merging when both the
+// incidents and the statements arrive ordered by incident ID (the SQLite
+// scan), else by a map.
+func (p *part) incident(id string) (int32, bool) {
+	n := int32(len(p.keys))
+	if p.ordered {
+		if p.cursor < n && p.ids.str(p.cursor) > id {
+			p.cursor = 0 // statements out of order: start over
+		}
+		if p.cursor < n && p.ids.str(p.cursor) != id {
+			// Galloping would be faster for sparse statements; a binary
+			// search from the cursor is simple and O(log n).
+			lo, hi := p.cursor, n
+			for lo < hi {
+				m := int32(uint32(lo+hi) >> 1)
+				if p.ids.str(m) < id {
+					lo = m + 1
+				} else {
+					hi = m
+				}
+			}
+			p.cursor = lo
+		}
+		if p.cursor < n && p.ids.str(p.cursor) == id {
+			return p.cursor, true
+		}
 		return 0, false
 	}
-	return i, true
+	if p.byID == nil {
+		p.byID = make(map[string]int32, n)
+		for i := range n {
+			p.byID[p.ids.get(i)] = i
+		}
+	}
+	i, ok := p.byID[id]
+	return i, ok
 }
 
-func (b *builder) Attribution(r *AttributionRow) {
-	inc, ok := b.incident(r.IncidentID)
+func (p *part) Attribution(r *AttributionRow) {
+	inc, ok := p.incident(r.IncidentID)
 	if !ok {
 		return // a statement about an incident not current at this instant
 	}
-	b.aInc = append(b.aInc, inc)
-	b.aID = append(b.aID, r.ID)
-	b.aActor = append(b.aActor, b.ix.actorD.code(r.ActorID))
-	b.aBasis = append(b.aBasis, uint8(b.ix.basisD.code(r.Basis)))
-	b.aLink = append(b.aLink, uint8(b.ix.linkD.code(r.Link)))
-	b.aLik = append(b.aLik, uint8(b.ix.likD.code(r.Likelihood)))
-	b.aConf = append(b.aConf, uint8(b.ix.confD.code(r.Confidence)))
-	b.aBy = append(b.aBy, b.ix.byD.code(r.AssertedBy))
+	p.aInc = append(p.aInc, inc)
+	for k, v := range [nStmtDicts]string{r.ActorID, r.Basis, r.Link, r.Likelihood, r.Confidence, r.AssertedBy} {
+		p.aCode[k] = append(p.aCode[k], p.aDict[k].code(v))
+	}
+	if incID := p.ids.str(inc); len(r.ID) > len(incID) && r.ID[:len(incID)] == incID {
+		p.aIDs.add(r.ID[len(incID):])
+		p.aIDFull = append(p.aIDFull, false)
+	} else {
+		p.aIDs.add(r.ID)
+		p.aIDFull = append(p.aIDFull, true)
+	}
 	ss, se := dayOr(r.StatedOn, noDay)
-	b.aStated = append(b.aStated, se)
-	b.aSStart = append(b.aSStart, ss)
+	p.aStated = append(p.aStated, se)
+	p.aSStart = append(p.aSStart, ss)
 	_, sup := dayOr(r.SupersededOn, noDay)
 	_, ret := dayOr(r.RetractedOn, noDay)
 	stop, how := int32(noDay), uint8(0)
@@ -341,148 +439,377 @@ func (b *builder) Attribution(r *AttributionRow) {
 	if ret < stop {
 		stop, how = ret, 2
 	}
-	b.aStop = append(b.aStop, stop)
-	b.aHow = append(b.aHow, how)
+	p.aStop = append(p.aStop, stop)
+	p.aHow = append(p.aHow, how)
 }
 
-// finish sorts rows by date and lays out the index.
-func (b *builder) finish() *Index {
-	ix := b.ix
-	n := len(b.keys)
-	ix.n = n
-	// Counting sort by start day; load order (the source's key order) breaks ties.
-	perm := make([]int32, n)
-	if n > 0 {
-		lo, hi := slices.Min(b.ds), slices.Max(b.ds)
-		if int64(hi)-int64(lo) < 1<<24 {
-			cnt := make([]int32, int(hi-lo)+2)
-			for _, d := range b.ds {
-				cnt[d-lo+1]++
-			}
-			for i := 1; i < len(cnt); i++ {
-				cnt[i] += cnt[i-1]
-			}
-			for i, d := range b.ds {
-				perm[cnt[d-lo]] = int32(i)
-				cnt[d-lo]++
-			}
-		} else {
-			for i := range perm {
-				perm[i] = int32(i)
-			}
-			slices.SortStableFunc(perm, func(x, y int32) int { return cmp.Compare(b.ds[x], b.ds[y]) })
+// remaps returns, per part, the global code of each of its codes in dict d.
+func remaps(parts []*part, local func(*part) *dict, global *dict) [][]uint32 {
+	out := make([][]uint32, len(parts))
+	for i, p := range parts {
+		d := local(p)
+		out[i] = make([]uint32, len(d.s))
+		for c, s := range d.s {
+			out[i][c] = global.code(s)
 		}
 	}
+	return out
+}
+
+// gather concatenates one column of every part, in part order.
+func gather[T any](parts []*part, n int, col func(*part) []T) []T {
+	out := make([]T, 0, n)
+	for _, p := range parts {
+		out = append(out, col(p)...)
+	}
+	return out
+}
+
+// gatherCoded concatenates one coded column of every part, in global codes.
+func gatherCoded(parts []*part, n int, col func(*part) []uint32, remap [][]uint32) []uint32 {
+	out := make([]uint32, 0, n)
+	for i, p := range parts {
+		m := remap[i]
+		for _, c := range col(p) {
+			out = append(out, m[c])
+		}
+	}
+	return out
+}
+
+// finish merges the parts, sorts rows by date and lays out the index. The
+// columns are independent: they are laid out in parallel.
+func (b *builder) finish() *Index {
+	ix := b.ix
+	parts := b.parts
+	n, m := 0, 0
+	for _, p := range parts {
+		n += len(p.keys)
+		m += len(p.aInc)
+	}
+	ix.n = n
+	ds := gather(parts, n, func(p *part) []int32 { return p.ds })
+	perm := dateOrder(ds)
 	rowOf := make([]int32, n)
 	for r, p := range perm {
 		rowOf[p] = int32(r)
 	}
-	ix.dStart, ix.dEnd = permute(b.ds, perm), permute(b.de, perm)
-	ix.pStart, ix.pEnd = permute(b.ps, perm), permute(b.pe, perm)
-	ix.keys = permute(b.keys, perm)
-	ix.lat, ix.lon = permute(b.lat, perm), permute(b.lon, perm)
-	ix.prec = narrow(b.prec, perm, b.precD)
+	ix.dStart = permute(ds, perm)
+	ds = nil
+	int32Col := func(dst *[]int32, col func(*part) []int32) func() {
+		return func() { *dst = permute(gather(parts, n, col), perm) }
+	}
+	tasks := []func(){
+		int32Col(&ix.dEnd, func(p *part) []int32 { return p.de }),
+		int32Col(&ix.pStart, func(p *part) []int32 { return p.ps }),
+		int32Col(&ix.pEnd, func(p *part) []int32 { return p.pe }),
+		func() { ix.lat = permute(gather(parts, n, func(p *part) []float32 { return p.lat }), perm) },
+		func() { ix.lon = permute(gather(parts, n, func(p *part) []float32 { return p.lon }), perm) },
+		func() { b.layoutIDs(perm) },
+		func() { b.layoutMulti(perm) },
+		func() { ix.indexKeys(gather(parts, n, func(p *part) []int64 { return p.keys }), rowOf) },
+		func() { b.layoutStatements(rowOf, m) },
+	}
+	cols := make([]col, precCol+1)
+	for k := 0; k <= precCol; k++ {
+		if k < precCol && catNames[k] == "target" {
+			continue // with country: they share a dictionary
+		}
+		tasks = append(tasks, func() {
+			for _, k := range []int{k, slices.Index(catNames, "target")} {
+				global := newDict()
+				if k < precCol && (catNames[k] == "country" || catNames[k] == "target") {
+					global = ix.country
+				}
+				remap := remaps(parts, func(p *part) *dict { return p.dict[k] }, global)
+				cols[k] = narrow(gatherCoded(parts, n, func(p *part) []uint32 { return p.cat[k] }, remap), perm, global)
+				if k >= precCol || catNames[k] != "country" {
+					break
+				}
+			}
+		})
+	}
+	nums := make([][]int32, len(numNames))
+	for k := range numNames {
+		tasks = append(tasks, int32Col(&nums[k], func(p *part) []int32 { return p.num[k] }))
+	}
+	parallel(tasks)
+	ix.prec = cols[precCol]
 	ix.cat = map[string]*col{}
 	for k, name := range catNames {
-		c := narrow(b.catL[k], perm, b.dictL[k])
-		ix.cat[name] = &c
-		b.catL[k] = nil
+		ix.cat[name] = &cols[k]
 	}
 	ix.num = map[string][]int32{}
 	for k, name := range numNames {
-		ix.num[name] = permute(b.numL[k], perm)
-		b.numL[k] = nil
+		ix.num[name] = nums[k]
 	}
-	ix.ids.off = make([]uint32, 1, n+1)
-	ix.ids.b = make([]byte, 0, len(b.ids.b))
-	for _, p := range perm {
-		ix.ids.add(string(b.ids.b[b.ids.off[p]:b.ids.off[p+1]]))
-	}
-	ix.mvOff = make([]uint32, n+1)
-	for r, p := range perm {
-		if int(p) < len(b.mv) {
-			ix.mvCodes = append(ix.mvCodes, b.mv[p]...)
-		}
-		ix.mvOff[r+1] = uint32(len(ix.mvCodes))
-	}
-	ix.mStart, ix.mEnd = make([]int32, n), make([]int32, n)
-	for i := range n {
-		y, m, _ := civil(ix.dStart[i])
-		ix.mStart[i] = y*12 + m - 1
-		y, m, _ = civil(ix.dEnd[i])
-		ix.mEnd[i] = y*12 + m - 1
-	}
-	ix.minDay, ix.maxDay = math.MaxInt32, math.MinInt32
-	for i := range n {
-		ix.maxSpan = max(ix.maxSpan, ix.dEnd[i]-ix.dStart[i])
-		ix.minDay = min(ix.minDay, ix.dStart[i])
-		ix.maxDay = max(ix.maxDay, ix.dEnd[i])
-	}
-	ix.keySort = slices.Clone(ix.keys)
-	ix.keyRow = make([]int32, n)
-	order := make([]int32, n)
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(x, y int32) int { return cmp.Compare(ix.keys[x], ix.keys[y]) })
-	for i, r := range order {
-		ix.keySort[i], ix.keyRow[i] = ix.keys[r], r
-	}
-	b.layoutStatements(rowOf)
-	ix.g = analysis.NewGraph(ix.actors, ix.affs)
-	ix.org = newOrgIndex(ix)
+	b.parts = nil
+	ix.share()
+	parallel([]func(){
+		func() {
+			ix.mStart, ix.mEnd = monthNumbers(ix.dStart), monthNumbers(ix.dEnd)
+			if slices.Equal(ix.dStart, ix.dEnd) {
+				ix.mEnd = ix.mStart
+			}
+		},
+		func() {
+			ix.minDay, ix.maxDay = math.MaxInt32, math.MinInt32
+			for i := range n {
+				ix.maxSpan = max(ix.maxSpan, ix.dEnd[i]-ix.dStart[i])
+				ix.minDay = min(ix.minDay, ix.dStart[i])
+				ix.maxDay = max(ix.maxDay, ix.dEnd[i])
+			}
+		},
+		func() {
+			ix.g = analysis.NewGraph(ix.actors, ix.affs)
+			ix.org = newOrgIndex(ix)
+		},
+	})
 	ix.buildPostings()
 	return ix
 }
 
-// layoutStatements places the statements in incident row order (CSR).
-func (b *builder) layoutStatements(rowOf []int32) {
+// share lets columns that equal another use its memory: most incidents have
+// no disclosure date apart from their date, most statements a day-precise
+// stated date.
+func (ix *Index) share() {
+	if slices.Equal(ix.pStart, ix.dStart) {
+		ix.pStart = ix.dStart
+	}
+	if slices.Equal(ix.pEnd, ix.dEnd) {
+		ix.pEnd = ix.dEnd
+	}
+	if slices.Equal(ix.dEnd, ix.dStart) {
+		ix.dEnd = ix.dStart
+	}
+	if slices.Equal(ix.aSStart, ix.aStated) {
+		ix.aSStart = ix.aStated
+	}
+}
+
+// monthNumbers returns year*12 + month-1 of each day.
+func monthNumbers(days []int32) []int32 {
+	out := make([]int32, len(days))
+	for i, d := range days {
+		if i > 0 && d == days[i-1] {
+			out[i] = out[i-1]
+			continue
+		}
+		y, m, _ := civil(d)
+		out[i] = y*12 + m - 1
+	}
+	return out
+}
+
+// parallel runs the tasks on up to GOMAXPROCS goroutines.
+func parallel(tasks []func()) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(tasks), max(1, runtime.GOMAXPROCS(0))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(tasks) {
+					return
+				}
+				tasks[k]()
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// dateOrder returns the load indexes ordered by start day; load order
+// breaks ties.
+func dateOrder(ds []int32) []int32 {
+	n := len(ds)
+	perm := make([]int32, n)
+	if n == 0 {
+		return perm
+	}
+	lo, hi := slices.Min(ds), slices.Max(ds)
+	if int64(hi)-int64(lo) >= 1<<24 {
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+		slices.SortStableFunc(perm, func(x, y int32) int { return cmp.Compare(ds[x], ds[y]) })
+		return perm
+	}
+	cnt := make([]int32, int(hi-lo)+2)
+	for _, d := range ds {
+		cnt[d-lo+1]++
+	}
+	for i := 1; i < len(cnt); i++ {
+		cnt[i] += cnt[i-1]
+	}
+	for i, d := range ds {
+		perm[cnt[d-lo]] = int32(i)
+		cnt[d-lo]++
+	}
+	return perm
+}
+
+// layoutIDs places the incident IDs in row order.
+func (b *builder) layoutIDs(perm []int32) {
 	ix := b.ix
-	m := len(b.aInc)
+	size := 0
+	for _, p := range b.parts {
+		size += len(p.ids.b)
+	}
+	ix.ids.off = make([]uint32, 1, ix.n+1)
+	ix.ids.b = make([]byte, 0, size)
+	where := b.loadIndex()
+	for _, g := range perm {
+		p, i := where(g)
+		ix.ids.b = append(ix.ids.b, p.ids.b[p.ids.off[i]:p.ids.off[i+1]]...)
+		ix.ids.off = append(ix.ids.off, uint32(len(ix.ids.b)))
+	}
+}
+
+// loadIndex returns a function mapping a global load index to its part
+// and the row within it.
+func (b *builder) loadIndex() func(g int32) (*part, int32) {
+	starts := make([]int32, len(b.parts)+1)
+	for k, p := range b.parts {
+		starts[k+1] = starts[k] + int32(len(p.keys))
+	}
+	return func(g int32) (*part, int32) {
+		k, found := slices.BinarySearch(starts, g)
+		if !found {
+			k--
+		}
+		for starts[k+1] == g { // skip empty parts
+			k++
+		}
+		return b.parts[k], g - starts[k]
+	}
+}
+
+// layoutMulti places weapons, tags and sources in row order, in global codes.
+func (b *builder) layoutMulti(perm []int32) {
+	ix := b.ix
+	remap := remaps(b.parts, func(p *part) *dict { return p.mv }, ix.mv)
+	index := make(map[*part]int, len(b.parts))
+	total := 0
+	for k, p := range b.parts {
+		index[p] = k
+		total += len(p.mvCode)
+	}
+	ix.mvOff = make([]uint32, ix.n+1)
+	if total == 0 {
+		return
+	}
+	ix.mvCodes = make([]uint32, 0, total)
+	where := b.loadIndex()
+	for r, g := range perm {
+		p, i := where(g)
+		m := remap[index[p]]
+		for _, c := range p.mvCode[p.mvOff[i]:p.mvOff[i+1]] {
+			ix.mvCodes = append(ix.mvCodes, m[c])
+		}
+		ix.mvOff[r+1] = uint32(len(ix.mvCodes))
+	}
+}
+
+// indexKeys prepares rowOfKey: a dense table when the keys are compact
+// (SQLite rowids mostly are), else the keys sorted with their rows.
+func (ix *Index) indexKeys(keys []int64, rowOf []int32) {
+	if len(keys) == 0 {
+		return
+	}
+	lo, hi := slices.Min(keys), slices.Max(keys)
+	if hi-lo < int64(4*len(keys)+1024) {
+		ix.keyBase = lo
+		ix.keyDense = make([]int32, hi-lo+1)
+		for i := range ix.keyDense {
+			ix.keyDense[i] = -1
+		}
+		for g, k := range keys {
+			ix.keyDense[k-lo] = rowOf[g]
+		}
+		return
+	}
+	order := make([]int32, len(keys))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(x, y int32) int { return cmp.Compare(keys[x], keys[y]) })
+	ix.keySort = make([]int64, len(keys))
+	ix.keyRow = make([]int32, len(keys))
+	for i, g := range order {
+		ix.keySort[i], ix.keyRow[i] = keys[g], rowOf[g]
+	}
+}
+
+// layoutStatements places the statements in incident row order (CSR), in
+// global codes.
+func (b *builder) layoutStatements(rowOf []int32, m int) {
+	ix := b.ix
+	parts := b.parts
+	// Global load index of each statement's incident.
+	inc := make([]int32, 0, m)
+	base := int32(0)
+	for _, p := range parts {
+		for _, i := range p.aInc {
+			inc = append(inc, base+i)
+		}
+		base += int32(len(p.keys))
+	}
 	ix.aOff = make([]uint32, ix.n+1)
-	for _, inc := range b.aInc {
-		ix.aOff[rowOf[inc]+1]++
+	for _, g := range inc {
+		ix.aOff[rowOf[g]+1]++
 	}
 	for i := 1; i <= ix.n; i++ {
 		ix.aOff[i] += ix.aOff[i-1]
 	}
 	pos := make([]int32, m) // final position of each loaded statement
 	next := slices.Clone(ix.aOff[:ix.n])
-	for j, inc := range b.aInc {
-		r := rowOf[inc]
+	for j, g := range inc {
+		r := rowOf[g]
 		pos[j] = int32(next[r])
 		next[r]++
 	}
-	ix.aActor = scatter(b.aActor, pos)
-	ix.aBasis = scatter(b.aBasis, pos)
-	ix.aLink = scatter(b.aLink, pos)
-	ix.aLik = scatter(b.aLik, pos)
-	ix.aConf = scatter(b.aConf, pos)
-	ix.aStated = scatter(b.aStated, pos)
-	ix.aSStart = scatter(b.aSStart, pos)
-	ix.aStop = scatter(b.aStop, pos)
-	ix.aHow = scatter(b.aHow, pos)
-	ix.aBy = scatter(b.aBy, pos)
+	inc, next = nil, nil
+	globals := [nStmtDicts]*dict{ix.actorD, ix.basisD, ix.linkD, ix.likD, ix.confD, ix.byD}
+	var coded [nStmtDicts][]uint32
+	for k, global := range globals {
+		remap := remaps(parts, func(p *part) *dict { return p.aDict[k] }, global)
+		coded[k] = scatter(gatherCoded(parts, m, func(p *part) []uint32 { return p.aCode[k] }, remap), pos)
+	}
+	ix.aActor, ix.aBy = coded[sActor], coded[sBy]
+	ix.aBasis, ix.aLink, ix.aLik, ix.aConf = narrow8(coded[sBasis]), narrow8(coded[sLink]), narrow8(coded[sLik]), narrow8(coded[sConf])
+	ix.aStated = scatter(gather(parts, m, func(p *part) []int32 { return p.aStated }), pos)
+	ix.aSStart = scatter(gather(parts, m, func(p *part) []int32 { return p.aSStart }), pos)
+	ix.aStop = scatter(gather(parts, m, func(p *part) []int32 { return p.aStop }), pos)
+	ix.aHow = scatter(gather(parts, m, func(p *part) []uint8 { return p.aHow }), pos)
+	ix.aIDFull = scatter(gather(parts, m, func(p *part) []bool { return p.aIDFull }), pos)
+	// IDs: every part's arena in load order, then placed.
+	var ids arena
+	for _, p := range parts {
+		for j := range int32(len(p.aIDFull)) {
+			ids.addBytes(p.aIDs.b[p.aIDs.off[j]:p.aIDs.off[j+1]])
+		}
+	}
 	inv := make([]int32, m)
-	for j, p := range pos {
-		inv[p] = int32(j)
+	for j, q := range pos {
+		inv[q] = int32(j)
 	}
-	ix.aIDFull = make([]bool, m)
 	ix.aIDs.off = make([]uint32, 1, m+1)
-	row := int32(0)
-	for p := range m {
-		for ix.aOff[row+1] <= uint32(p) {
-			row++
-		}
-		id := b.aID[inv[p]]
-		incID := ix.ids.b[ix.ids.off[row]:ix.ids.off[row+1]]
-		if len(id) > len(incID) && id[:len(incID)] == string(incID) {
-			ix.aIDs.add(id[len(incID):])
-		} else {
-			ix.aIDFull[p] = true
-			ix.aIDs.add(id)
-		}
+	ix.aIDs.b = make([]byte, 0, len(ids.b))
+	for _, j := range inv {
+		ix.aIDs.addBytes(ids.b[ids.off[j]:ids.off[j+1]])
 	}
+}
+
+// narrow8 narrows codes known to be small (statement enums) to uint8.
+func narrow8(codes []uint32) []uint8 {
+	out := make([]uint8, len(codes))
+	for i, c := range codes {
+		out[i] = uint8(c)
+	}
+	return out
 }
 
 func scatter[T any](in []T, pos []int32) []T {
@@ -534,6 +861,13 @@ func (ix *Index) buildPostings() {
 
 // rowOfKey maps a version key to its row.
 func (ix *Index) rowOfKey(k int64) (int32, bool) {
+	if ix.keyDense != nil {
+		if k < ix.keyBase || k-ix.keyBase >= int64(len(ix.keyDense)) {
+			return 0, false
+		}
+		r := ix.keyDense[k-ix.keyBase]
+		return r, r >= 0
+	}
 	i, ok := slices.BinarySearch(ix.keySort, k)
 	if !ok {
 		return 0, false

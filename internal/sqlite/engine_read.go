@@ -5,7 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plotline-dev/plotline"
@@ -14,10 +18,460 @@ import (
 
 var _ engine.Source = (*DB)(nil)
 
+// The columns of the engine indexes of migration 0004, in the order their
+// expressions join them.
+var (
+	incidentScanCols = []string{"eng", "kind", "outcome", "stage", "date_start", "date_end", "date_prec", "pub_start", "pub_end",
+		"country", "admin1", "place", "loc_prec", "lat", "lon", "target_country", "target_type", "event_type", "origin",
+		"documentation", "weapons", "tags", "sources", "killed", "injured", "perpetrators", "arrests"}
+	attributionScanCols = []string{"eng", "id", "actor_id", "basis", "link", "likelihood", "confidence", "asserted_by",
+		"stated_start", "stated_end", "superseded_end", "retracted_end"}
+)
+
+// scanExpr is the indexed expression of migration 0004 over cols: every
+// column, NULL as '', joined by char(30).
+func scanExpr(cols []string) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = "coalesce(" + c + ", '')"
+	}
+	return strings.Join(parts, " || char(30) || ")
+}
+
 // ScanIndex feeds the analytics engine every record current at the record
-// instant (nil: now), from one read transaction. Versions written before
-// migration 0002 (eng IS NULL) are decoded from their JSON.
+// instant (nil: now). The current records are read in parallel parts (ID
+// ranges, one read transaction per worker, all at the same last change)
+// from the engine indexes of migration 0004; a past instant is read from
+// the tables in one transaction. Versions written before migration 0002 (eng
+// IS NULL) are decoded from their JSON.
 func (db *DB) ScanIndex(ctx context.Context, recorded *time.Time, l engine.Loader) (int64, error) {
+	if recorded != nil {
+		return db.scanAt(ctx, recorded, l)
+	}
+	snap, err := db.openSnapshot(ctx, max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU())))
+	if err != nil {
+		return 0, fmt.Errorf("scan index: %w", err)
+	}
+	defer snap.close()
+	txs, change := snap.txs, snap.change
+	if err := scanOrganisation(ctx, txs[0], nil, l); err != nil {
+		return 0, err
+	}
+	bounds, err := partBounds(ctx, txs[0], 4*len(txs))
+	if err != nil {
+		return 0, fmt.Errorf("scan index: %w", err)
+	}
+	parts := l.Parts(len(bounds) + 1)
+	var next atomic.Int64
+	errs := make([]error, len(txs))
+	var wg sync.WaitGroup
+	for w, tx := range txs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(parts) || errs[w] != nil {
+					return
+				}
+				lo, hi := "", ""
+				if k > 0 {
+					lo = bounds[k-1]
+				}
+				if k < len(bounds) {
+					hi = bounds[k]
+				}
+				errs[w] = scanPart(ctx, tx, lo, hi, parts[k])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return 0, err
+		}
+	}
+	return change, nil
+}
+
+// snapshot is a set of read transactions at the same last change.
+type snapshot struct {
+	conns  []*sql.Conn
+	txs    []*sql.Tx
+	change int64
+}
+
+func (s *snapshot) close() {
+	for _, tx := range s.txs {
+		tx.Rollback() //nolint:errcheck // read-only
+	}
+	for _, c := range s.conns {
+		c.Close() //nolint:errcheck // returns it to the pool
+	}
+	s.conns, s.txs = nil, nil
+}
+
+// openSnapshot opens up to n read transactions that all see the same last
+// change (a write between two openings starts them over). It takes only
+// connections the pool can spare quickly, so concurrent scans never wait on
+// each other; there is always at least one.
+func (db *DB) openSnapshot(ctx context.Context, n int) (*snapshot, error) {
+	for attempt := 0; ; attempt++ {
+		s := &snapshot{}
+		same := true
+		for i := range n {
+			conn, err := db.spareConn(ctx, i == 0)
+			if err != nil {
+				s.close()
+				return nil, err
+			}
+			if conn == nil {
+				break
+			}
+			s.conns = append(s.conns, conn)
+			tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+			if err != nil {
+				s.close()
+				return nil, err
+			}
+			s.txs = append(s.txs, tx)
+			var c sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM changes`).Scan(&c); err != nil {
+				s.close()
+				return nil, err
+			}
+			if i == 0 {
+				s.change = c.Int64
+			} else if c.Int64 != s.change {
+				same = false
+				break
+			}
+		}
+		if same {
+			return s, nil
+		}
+		s.close()
+		if attempt >= 3 {
+			n = 1 // writes keep coming: one transaction is always consistent
+		}
+	}
+}
+
+// spareConn returns a read connection: waiting for it when must is set,
+// else only one free within a few milliseconds (nil when none is).
+func (db *DB) spareConn(ctx context.Context, must bool) (*sql.Conn, error) {
+	if must {
+		return db.read.Conn(ctx)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+	defer cancel()
+	conn, err := db.read.Conn(wctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, nil
+	}
+	return conn, nil
+}
+
+// partBounds splits the incident IDs into about n ranges of equal size,
+// returning the first ID of every range but the first. It counts the
+// identity table (every ID ever stored: only the balance depends on it).
+func partBounds(ctx context.Context, tx *sql.Tx, n int) ([]string, error) {
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM incident`).Scan(&total); err != nil {
+		return nil, err
+	}
+	size := total / n
+	if size < 64 {
+		return nil, nil
+	}
+	var bounds []string
+	prev := ""
+	for range n - 1 {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM incident WHERE id > ? ORDER BY id LIMIT 1 OFFSET ?`, prev, size-1).Scan(&id)
+		if err == sql.ErrNoRows {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		bounds = append(bounds, id)
+		prev = id
+	}
+	return bounds, nil
+}
+
+// partRange returns the SQL condition on column col for lo <= ID < hi
+// ("" hi: unbounded), and its arguments.
+func partRange(col, lo, hi string) (string, []any) {
+	if hi == "" {
+		return col + ` >= ?`, []any{lo}
+	}
+	return col + ` >= ? AND ` + col + ` < ?`, []any{lo, hi}
+}
+
+// scanPart feeds the current incidents with lo <= ID < hi ("": unbounded)
+// and their attributions, from the engine indexes. Each table is read as
+// one value (group_concat of the indexed expressions): a row through
+// database/sql costs more than SQLite reading it. A part holding a text the
+// separators cannot frame (char(29) or char(30)) is read row by row.
+func scanPart(ctx context.Context, tx *sql.Tx, lo, hi string, l engine.PartLoader) error {
+	cond, args := partRange("id", lo, hi)
+	var all sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT group_concat(rowid || char(30) || id || char(30) || (`+scanExpr(incidentScanCols)+`), char(29))
+		FROM incident_v INDEXED BY incident_v_engine WHERE rec_to IS NULL AND deleted = 0 AND `+cond, args...).Scan(&all)
+	if err != nil {
+		return fmt.Errorf("scan incidents: %w", err)
+	}
+	if !framed(all.String, 2+27) {
+		return scanPartRows(ctx, tx, lo, hi, l)
+	}
+	if all.String != "" {
+		l.Grow(strings.Count(all.String, "\x1d")+1, 0)
+	}
+	var r engine.IncidentRow
+	var f [2 + 27]string
+	for rec := range splitRecords(all.String) {
+		if !splitFields(rec, f[:]) {
+			return fmt.Errorf("scan incidents: bad frame %q", rec)
+		}
+		rowid, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return fmt.Errorf("scan incidents: %w", err)
+		}
+		r.Key, r.ID = rowid, f[1]
+		if f[2] == "" || !incidentFields(&r, (*[27]string)(f[2:])) {
+			// Written before migration 0002, or a number the fast path
+			// cannot read: read the row's columns.
+			if err := scanIncidents(ctx, tx, `v.rowid = ?`, []any{rowid}, l); err != nil {
+				return err
+			}
+			continue
+		}
+		l.Incident(&r)
+	}
+	cond, args = partRange("incident_id", lo, hi)
+	all = sql.NullString{}
+	err = tx.QueryRowContext(ctx, `SELECT group_concat(incident_id || char(30) || (`+scanExpr(attributionScanCols)+`), char(29))
+		FROM attribution_v INDEXED BY attribution_v_engine WHERE rec_to IS NULL AND deleted = 0 AND `+cond, args...).Scan(&all)
+	if err != nil {
+		return fmt.Errorf("scan attributions: %w", err)
+	}
+	if !framed(all.String, 1+12) {
+		return scanAttributionRows(ctx, tx, cond, args, l)
+	}
+	if all.String != "" {
+		l.Grow(0, strings.Count(all.String, "\x1d")+1)
+	}
+	var a engine.AttributionRow
+	var g [1 + 12]string
+	for rec := range splitRecords(all.String) {
+		if !splitFields(rec, g[:]) {
+			return fmt.Errorf("scan attributions: bad frame %q", rec)
+		}
+		a.IncidentID = g[0]
+		if g[1] == "" || !attributionFields(&a, (*[12]string)(g[1:])) {
+			if err := scanAttributions(ctx, tx, `v.id = ? AND v.rec_to IS NULL AND v.deleted = 0`, []any{g[2]}, l); err != nil {
+				return err
+			}
+			continue
+		}
+		l.Attribution(&a)
+	}
+	return nil
+}
+
+// framed reports whether s splits into records of n fields each (a text
+// holding a separator upsets the count).
+func framed(s string, n int) bool {
+	return s == "" || strings.Count(s, "\x1e") == (n-1)*(strings.Count(s, "\x1d")+1)
+}
+
+// splitRecords yields the char(29)-separated records of s.
+func splitRecords(s string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for s != "" {
+			i := strings.IndexByte(s, 29)
+			if i < 0 {
+				yield(s)
+				return
+			}
+			if !yield(s[:i]) {
+				return
+			}
+			s = s[i+1:]
+		}
+	}
+}
+
+// scanPartRows is scanPart one row at a time, for parts holding a text with
+// a separator in it.
+func scanPartRows(ctx context.Context, tx *sql.Tx, lo, hi string, l engine.PartLoader) error {
+	cond, args := partRange("id", lo, hi)
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, id, `+scanExpr(incidentScanCols)+`
+		FROM incident_v INDEXED BY incident_v_engine WHERE rec_to IS NULL AND deleted = 0 AND `+cond+` ORDER BY id`, args...)
+	if err != nil {
+		return fmt.Errorf("scan incidents: %w", err)
+	}
+	var keys []int64
+	var r engine.IncidentRow
+	var rec string
+	var f [27]string
+	for rows.Next() {
+		if err := rows.Scan(&r.Key, &r.ID, &rec); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan incidents: %w", err)
+		}
+		if !splitFields(rec, f[:]) || f[0] == "" || !incidentFields(&r, &f) {
+			keys = append(keys, r.Key) // read below, from the table
+			continue
+		}
+		l.Incident(&r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan incidents: %w", err)
+	}
+	for _, k := range keys {
+		if err := scanIncidents(ctx, tx, `v.rowid = ?`, []any{k}, l); err != nil {
+			return err
+		}
+	}
+	cond, args = partRange("incident_id", lo, hi)
+	return scanAttributionRows(ctx, tx, cond, args, l)
+}
+
+// scanAttributionRows reads the current attributions matching cond (on the
+// engine index) one row at a time.
+func scanAttributionRows(ctx context.Context, tx *sql.Tx, cond string, args []any, l engine.PartLoader) error {
+	rows, err := tx.QueryContext(ctx, `SELECT incident_id, `+scanExpr(attributionScanCols)+`
+		FROM attribution_v INDEXED BY attribution_v_engine WHERE rec_to IS NULL AND deleted = 0 AND `+cond+` ORDER BY incident_id`, args...)
+	if err != nil {
+		return fmt.Errorf("scan attributions: %w", err)
+	}
+	var ids []string
+	var a engine.AttributionRow
+	var rec string
+	var g [12]string
+	for rows.Next() {
+		if err := rows.Scan(&a.IncidentID, &rec); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan attributions: %w", err)
+		}
+		if !splitFields(rec, g[:]) || g[0] == "" || !attributionFields(&a, &g) {
+			ids = append(ids, g[1])
+			continue
+		}
+		l.Attribution(&a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan attributions: %w", err)
+	}
+	for _, id := range ids {
+		if err := scanAttributions(ctx, tx, `v.id = ? AND v.rec_to IS NULL AND v.deleted = 0`, []any{id}, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitFields splits s at char(30) into exactly len(f) fields.
+func splitFields(s string, f []string) bool {
+	for i := range f {
+		j := strings.IndexByte(s, 30)
+		if j < 0 {
+			f[i] = s
+			return i == len(f)-1
+		}
+		f[i], s = s[:j], s[j+1:]
+	}
+	return false
+}
+
+// num parses an integer field; "" is NULL.
+func num(s string) (v int64, null, ok bool) {
+	if s == "" {
+		return 0, true, true
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, false, err == nil
+}
+
+func incidentFields(r *engine.IncidentRow, f *[27]string) bool {
+	ok := true
+	day := func(s string) (plotline.Day, bool) {
+		v, null, good := num(s)
+		ok = ok && good
+		return plotline.Day(v), null
+	}
+	count := func(s string) int64 {
+		v, null, good := num(s)
+		ok = ok && good
+		if null {
+			return -1
+		}
+		return v
+	}
+	r.Kind, r.Outcome, r.Stage = f[1], f[2], f[3]
+	ds, _ := day(f[4])
+	de, _ := day(f[5])
+	r.Date = plotline.Date{Start: ds, End: de, Precision: plotline.Precision(f[6])}
+	ps, psNull := day(f[7])
+	pe, peNull := day(f[8])
+	r.Disclosed = plotline.Date{}
+	if !psNull && !peNull {
+		r.Disclosed = plotline.Date{Start: ps, End: pe, Precision: plotline.PrecisionRange}
+	}
+	r.Country, r.Admin1, r.Place, r.LocPrecision = f[9], f[10], f[11], f[12]
+	r.HasLatLon = f[13] != "" && f[14] != ""
+	r.Lat, r.Lon = 0, 0
+	if r.HasLatLon {
+		lat, err1 := strconv.ParseFloat(f[13], 64)
+		lon, err2 := strconv.ParseFloat(f[14], 64)
+		ok = ok && err1 == nil && err2 == nil
+		r.Lat, r.Lon = lat, lon
+	}
+	r.Target, r.TargetType, r.EventType, r.Origin, r.Doc = f[15], f[16], f[17], f[18], f[19]
+	r.Weapons, r.Tags, r.Sources = appendUS(r.Weapons[:0], f[20]), appendUS(r.Tags[:0], f[21]), appendUS(r.Sources[:0], f[22])
+	r.Killed, r.Injured, r.Perpetrators, r.Arrests = count(f[23]), count(f[24]), count(f[25]), count(f[26])
+	return ok
+}
+
+func attributionFields(a *engine.AttributionRow, g *[12]string) bool {
+	a.ID, a.ActorID, a.Basis, a.Link, a.Likelihood, a.Confidence, a.AssertedBy = g[1], g[2], g[3], g[4], g[5], g[6], g[7]
+	ok := true
+	val := func(s string) sql.NullInt64 {
+		v, null, good := num(s)
+		ok = ok && good
+		return sql.NullInt64{Int64: v, Valid: !null}
+	}
+	sup, ret := val(g[10]), val(g[11])
+	a.StatedOn = rangeDate(val(g[8]), val(g[9]))
+	a.SupersededOn = rangeDate(sup, sup)
+	a.RetractedOn = rangeDate(ret, ret)
+	return ok
+}
+
+// appendUS appends the parts of a unit-separated list to dst.
+func appendUS(dst []string, s string) []string {
+	for s != "" {
+		i := strings.IndexByte(s, 31)
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
+	return dst
+}
+
+// scanAt feeds the records current at a past record instant, from the
+// tables, in one transaction and one part.
+func (db *DB) scanAt(ctx context.Context, recorded *time.Time, l engine.Loader) (int64, error) {
 	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return 0, fmt.Errorf("scan index: %w", err)
@@ -27,30 +481,32 @@ func (db *DB) ScanIndex(ctx context.Context, recorded *time.Time, l engine.Loade
 	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM changes`).Scan(&change); err != nil {
 		return 0, fmt.Errorf("scan index: %w", err)
 	}
-	asOf := plotline.AsOf{Recorded: recorded}
-	cond, args := current(asOf)
-	actors, err := txData[plotline.Actor](ctx, tx, `SELECT v.data FROM actor_v v WHERE `+cond+` ORDER BY v.id`, args...)
-	if err != nil {
-		return 0, fmt.Errorf("scan actors: %w", err)
-	}
-	affs, err := txData[plotline.Affiliation](ctx, tx, `SELECT v.data FROM affiliation_v v WHERE `+cond+` ORDER BY v.id`, args...)
-	if err != nil {
-		return 0, fmt.Errorf("scan affiliations: %w", err)
-	}
-	l.Organisation(actors, affs)
-	var ni, na int
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM incident_v v WHERE `+cond+`), (SELECT count(*) FROM attribution_v v WHERE `+cond+`)`,
-		append(append([]any{}, args...), args...)...).Scan(&ni, &na); err != nil {
-		return 0, fmt.Errorf("scan index: %w", err)
-	}
-	l.Grow(ni, na)
-	if err := scanIncidents(ctx, tx, cond, args, l); err != nil {
+	if err := scanOrganisation(ctx, tx, recorded, l); err != nil {
 		return 0, err
 	}
-	if err := scanAttributions(ctx, tx, cond, args, l); err != nil {
+	cond, args := current(plotline.AsOf{Recorded: recorded})
+	p := l.Parts(1)[0]
+	if err := scanIncidents(ctx, tx, cond, args, p); err != nil {
+		return 0, err
+	}
+	if err := scanAttributions(ctx, tx, cond, args, p); err != nil {
 		return 0, err
 	}
 	return change.Int64, nil
+}
+
+func scanOrganisation(ctx context.Context, tx *sql.Tx, recorded *time.Time, l engine.Loader) error {
+	cond, args := current(plotline.AsOf{Recorded: recorded})
+	actors, err := txData[plotline.Actor](ctx, tx, `SELECT v.data FROM actor_v v WHERE `+cond+` ORDER BY v.id`, args...)
+	if err != nil {
+		return fmt.Errorf("scan actors: %w", err)
+	}
+	affs, err := txData[plotline.Affiliation](ctx, tx, `SELECT v.data FROM affiliation_v v WHERE `+cond+` ORDER BY v.id`, args...)
+	if err != nil {
+		return fmt.Errorf("scan affiliations: %w", err)
+	}
+	l.Organisation(actors, affs)
+	return nil
 }
 
 func txData[T any](ctx context.Context, tx *sql.Tx, q string, args ...any) ([]T, error) {
@@ -102,7 +558,9 @@ func ptrOr(p *int) int64 {
 	return int64(*p)
 }
 
-func scanIncidents(ctx context.Context, tx *sql.Tx, cond string, args []any, l engine.Loader) error {
+// scanIncidents feeds the incident versions matching cond, column by column
+// (the past-instant scan, and rows the fast path cannot read).
+func scanIncidents(ctx context.Context, tx *sql.Tx, cond string, args []any, l engine.PartLoader) error {
 	rows, err := tx.QueryContext(ctx, `SELECT v.rowid, v.id, v.eng, coalesce(v.kind, ''), coalesce(v.outcome, ''), coalesce(v.stage, ''),
 		coalesce(v.date_start, 0), coalesce(v.date_end, 0), coalesce(v.date_prec, ''), v.pub_start, v.pub_end,
 		coalesce(v.country, ''), coalesce(v.admin1, ''), coalesce(v.place, ''), coalesce(v.loc_prec, ''), v.lat, v.lon,
@@ -161,7 +619,9 @@ func legacyIncident(r *engine.IncidentRow, data string) error {
 	return nil
 }
 
-func scanAttributions(ctx context.Context, tx *sql.Tx, cond string, args []any, l engine.Loader) error {
+// scanAttributions feeds the attribution versions matching cond, column by
+// column.
+func scanAttributions(ctx context.Context, tx *sql.Tx, cond string, args []any, l engine.PartLoader) error {
 	rows, err := tx.QueryContext(ctx, `SELECT v.id, coalesce(v.incident_id, ''), coalesce(v.actor_id, ''), coalesce(v.basis, ''), v.eng,
 		coalesce(v.link, ''), coalesce(v.likelihood, ''), coalesce(v.confidence, ''), coalesce(v.asserted_by, ''),
 		v.stated_start, v.stated_end, v.superseded_end, v.retracted_end, CASE WHEN v.eng IS NULL THEN v.data END
@@ -197,28 +657,35 @@ func scanAttributions(ctx context.Context, tx *sql.Tx, cond string, args []any, 
 	return rows.Err()
 }
 
-// MatchText returns the keys of the incident versions current at the
-// record instant whose title or summary contains text as a phrase (FTS5,
-// unicode61 tokens, case and diacritics folded).
-func (db *DB) MatchText(ctx context.Context, text string, recorded *time.Time) ([]int64, error) {
+// MatchText returns the keys of the incident versions whose title or
+// summary contains text as a phrase (FTS5, unicode61 tokens, case and
+// diacritics folded). Versions that are no longer current are included: the
+// engine keeps only the keys its index holds, so the full-text index is
+// read alone, without a lookup per match in the versions table.
+func (db *DB) MatchText(ctx context.Context, text string, _ *time.Time) ([]int64, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, nil
 	}
-	cond, args := current(plotline.AsOf{Recorded: recorded})
 	phrase := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
-	rows, err := db.read.QueryContext(ctx, `SELECT v.rowid FROM incident_fts f JOIN incident_v v ON v.rowid = f.rowid
-		WHERE incident_fts MATCH ? AND `+cond, append([]any{phrase}, args...)...)
-	if err != nil {
+	var list sql.NullString
+	// One row holding every rowid: the driver's cost per row would
+	// dominate a search matching tens of thousands of versions.
+	if err := db.read.QueryRowContext(ctx, `SELECT group_concat(rowid) FROM incident_fts WHERE incident_fts MATCH ?`, phrase).Scan(&list); err != nil {
 		return nil, fmt.Errorf("text search: %w", err)
 	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var k int64
-		if err := rows.Scan(&k); err != nil {
-			return nil, err
+	s := list.String
+	out := make([]int64, 0, strings.Count(s, ",")+1)
+	for s != "" {
+		i := strings.IndexByte(s, ',')
+		if i < 0 {
+			i = len(s)
+		}
+		k, err := strconv.ParseInt(s[:i], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("text search: %w", err)
 		}
 		out = append(out, k)
+		s = s[min(i+1, len(s)):]
 	}
-	return out, rows.Err()
+	return out, nil
 }
