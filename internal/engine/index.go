@@ -90,7 +90,9 @@ func (a *arena) addBytes(s []byte) {
 func (a *arena) get(i int32) string { return string(a.b[a.off[i]:a.off[i+1]]) }
 
 // str returns string i without copying; it is valid while a is not grown.
-func (a *arena) str(i int32) string { return unsafe.String(unsafe.SliceData(a.b[a.off[i]:]), int(a.off[i+1]-a.off[i])) }
+func (a *arena) str(i int32) string {
+	return unsafe.String(unsafe.SliceData(a.b[a.off[i]:]), int(a.off[i+1]-a.off[i]))
+}
 
 func (a *arena) eq(i int32, s string) bool { return string(a.b[a.off[i]:a.off[i+1]]) == s }
 
