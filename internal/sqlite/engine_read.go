@@ -29,7 +29,7 @@ var (
 )
 
 // scanExpr is the indexed expression of migration 0004 over cols: every
-// column, NULL as ”, joined by char(30).
+// column, NULL as the empty string, joined by char(30).
 func scanExpr(cols []string) string {
 	parts := make([]string, len(cols))
 	for i, c := range cols {
