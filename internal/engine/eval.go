@@ -18,6 +18,10 @@ import (
 // filter keeps the rows of sel that pass; it may reuse sel's storage.
 type filter func(sel []int32) []int32
 
+// rangeFilter appends to out the rows in [lo, hi) that pass: the first
+// filter of a scan reads the columns directly, without a selection vector.
+type rangeFilter func(lo, hi int32, out []int32) []int32
+
 // attrPred tests statement a of incident row.
 type attrPred func(a uint32, row int32) bool
 
@@ -32,6 +36,7 @@ type plan struct {
 	r0, r1  int32   // rows to scan (date narrowing)
 	driver  []int32 // when set, the candidate rows (sorted), instead of r0..r1
 	filters []filter
+	first   rangeFilter // when set, replaces filters[0] on row ranges
 	attrPos []attrPred
 	attrNeg []attrPred
 	dateLo  plotline.Day // the query's positive date range, for series defaults
@@ -58,6 +63,21 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		return nil, err
 	}
 	p := &plan{ix: ix, rule: r, S: noDay - 1, r0: 0, r1: int32(ix.n), dateLo: query.MinDay, dateHi: query.MaxDay}
+	var ranges []rangeFilter // the range form of each filter, nil when none
+	defer func() {
+		// Without a driver, the first filter with a range form reads the
+		// rows directly.
+		if p.driver != nil {
+			return
+		}
+		for i, rf := range ranges {
+			if rf != nil {
+				p.filters[0], p.filters[i] = p.filters[i], p.filters[0]
+				p.first = rf
+				return
+			}
+		}
+	}()
 	p.basisOK = make([]bool, len(ix.basisD.s))
 	p.rank = make([]int, len(ix.basisD.s))
 	for code, name := range ix.basisD.s {
@@ -68,15 +88,9 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 	if asOf.Stated != nil {
 		p.S = int32(*asOf.Stated)
 		pEnd, S := ix.pEnd, p.S
-		p.filters = append(p.filters, func(sel []int32) []int32 {
-			out := sel[:0]
-			for _, i := range sel {
-				if pEnd[i] <= S {
-					out = append(out, i)
-				}
-			}
-			return out
-		})
+		fl, rf := pred(func(i int32) bool { return pEnd[i] <= S })
+		p.filters = append(p.filters, fl)
+		ranges = append(ranges, rf)
 	}
 	if q == nil {
 		return p, nil
@@ -117,20 +131,30 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 				return nil, err
 			}
 			p.filters = append(p.filters, bitmapFilter(rows, ix.n, t.Not))
+			ranges = append(ranges, nil)
 			if !t.Not {
 				cands = append(cands, cand{len(rows), func() []int32 { return rows }})
 			}
 			continue
 		}
-		flt, err := ix.incidentTerm(t, f)
+		flt, rf, err := ix.incidentTerm(t, f)
 		if err != nil {
 			return nil, err
 		}
 		p.filters = append(p.filters, flt)
+		ranges = append(ranges, rf)
 		if t.Not {
 			continue
 		}
 		switch f.Name {
+		case "bbox":
+			w, s, e, n := query.BBox(t)
+			cells := ix.grid.cells(w, s, e, n)
+			size := 0
+			for _, c := range cells {
+				size += int(ix.grid.off[c+1] - ix.grid.off[c])
+			}
+			cands = append(cands, cand{size, func() []int32 { return ix.gridRows(cells, size) }})
 		case "country", "event_type":
 			c := ix.cat[f.Name]
 			var codes []uint32
@@ -164,6 +188,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 	}
 	if len(p.attrPos) > 0 || len(p.attrNeg) > 0 {
 		p.filters = append(p.filters, p.attrFilter())
+		ranges = append(ranges, nil)
 	}
 	// Drive from the smallest posting list when it is much smaller than the range.
 	best := -1
@@ -200,6 +225,17 @@ func (ix *Index) union(name string, codes []uint32) []int32 {
 			bm[r>>6] |= 1 << (r & 63)
 		}
 		size += len(lists[c])
+	}
+	return bitmapRows(bm, size)
+}
+
+// gridRows returns the sorted rows in the grid cells.
+func (ix *Index) gridRows(cells []int32, size int) []int32 {
+	bm := make([]uint64, (ix.n+63)/64)
+	for _, c := range cells {
+		for _, r := range ix.grid.rows[ix.grid.off[c]:ix.grid.off[c+1]] {
+			bm[r>>6] |= 1 << (r & 63)
+		}
 	}
 	return bitmapRows(bm, size)
 }
@@ -248,8 +284,36 @@ func (ix *Index) textRows(ctx context.Context, text string) ([]int32, error) {
 	return slices.Compact(rows), nil
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// pred builds both forms of a filter from a row predicate; the compiler
+// inlines keep into each loop, so callers pass small closures over slices.
+func pred(keep func(i int32) bool) (filter, rangeFilter) {
+	return func(sel []int32) []int32 {
+			n := 0
+			for _, i := range sel {
+				sel[n] = i
+				n += b2i(keep(i))
+			}
+			return sel[:n]
+		}, func(lo, hi int32, out []int32) []int32 {
+			n := len(out)
+			out = slices.Grow(out, int(hi-lo))[:n+int(hi-lo)]
+			for i := lo; i < hi; i++ {
+				out[n] = i
+				n += b2i(keep(i))
+			}
+			return out[:n]
+		}
+}
+
 // catFilter keeps rows whose code is marked in lut (or not, when not).
-func catFilter(c *col, lut []bool, not bool) filter {
+func catFilter(c *col, lut []bool, not bool) (filter, rangeFilter) {
 	if not {
 		for i := range lut {
 			lut[i] = !lut[i]
@@ -264,32 +328,33 @@ func catFilter(c *col, lut []bool, not bool) filter {
 	return codeFilter(c.u32, lut)
 }
 
-func codeFilter[T uint8 | uint16 | uint32](codes []T, lut []bool) filter {
+func codeFilter[T uint8 | uint16 | uint32](codes []T, lut []bool) (filter, rangeFilter) {
 	return func(sel []int32) []int32 {
-		out := sel[:0]
-		for _, i := range sel {
-			if lut[codes[i]] {
-				out = append(out, i)
+			n := 0
+			for _, i := range sel {
+				sel[n] = i
+				n += b2i(lut[codes[i]])
 			}
+			return sel[:n]
+		}, func(lo, hi int32, out []int32) []int32 {
+			n := len(out)
+			out = slices.Grow(out, int(hi-lo))[:n+int(hi-lo)]
+			for i, c := range codes[lo:hi] {
+				out[n] = lo + int32(i)
+				n += b2i(lut[c])
+			}
+			return out[:n]
 		}
-		return out
-	}
 }
 
 func rowFilter(keep func(i int32) bool, not bool) filter {
-	return func(sel []int32) []int32 {
-		out := sel[:0]
-		for _, i := range sel {
-			if keep(i) != not {
-				out = append(out, i)
-			}
-		}
-		return out
-	}
+	f, _ := pred(func(i int32) bool { return keep(i) != not })
+	return f
 }
 
-// incidentTerm compiles a term on the incident's own columns.
-func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, error) {
+// incidentTerm compiles a term on the incident's own columns; the range
+// form is nil when the term has none.
+func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, rangeFilter, error) {
 	switch f.Type {
 	case query.TypeEnum, query.TypeString, query.TypeCountry:
 		if f.Name == "id" {
@@ -303,7 +368,7 @@ func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, error) {
 					rows = append(rows, i)
 				}
 			}
-			return bitmapFilter(rows, ix.n, t.Not), nil
+			return bitmapFilter(rows, ix.n, t.Not), nil, nil
 		}
 		if f.Name == "weapon" || f.Name == "tag" || f.Name == "source" {
 			lut := make([]bool, len(ix.mv.s))
@@ -320,7 +385,7 @@ func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, error) {
 					}
 				}
 				return false
-			}, t.Not), nil
+			}, t.Not), nil, nil
 		}
 		c := ix.prec
 		if f.Name != "precision" {
@@ -336,36 +401,10 @@ func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, error) {
 				lut[code] = true
 			}
 		}
-		return catFilter(&c, lut, t.Not), nil
+		fl, rf := catFilter(&c, lut, t.Not)
+		return fl, rf, nil
 	case query.TypeDate:
-		type rng struct{ lo, hi int32 }
-		var rs []rng
-		for _, v := range t.Values {
-			lo, hi, _ := query.DateBounds(v) // checked by the parser
-			rs = append(rs, rng{int32(lo), int32(hi)})
-		}
-		start, end := ix.dStart, ix.dEnd
-		if f.Name == "disclosed" {
-			start, end = ix.pStart, ix.pEnd
-		}
-		if f.Name == "within" {
-			return rowFilter(func(i int32) bool {
-				for _, r := range rs {
-					if start[i] >= r.lo && end[i] <= r.hi {
-						return true
-					}
-				}
-				return false
-			}, t.Not), nil
-		}
-		return rowFilter(func(i int32) bool {
-			for _, r := range rs {
-				if start[i] <= r.hi && end[i] >= r.lo && end[i] != noDay {
-					return true
-				}
-			}
-			return false
-		}, t.Not), nil
+		return ix.dateTerm(t, f)
 	case query.TypeInt:
 		type rng struct{ lo, hi int64 }
 		var rs []rng
@@ -374,6 +413,18 @@ func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, error) {
 			rs = append(rs, rng{lo, hi})
 		}
 		vals := ix.num[f.Name]
+		if len(rs) == 1 && !t.Not {
+			// Unknown (-1) never matches: lo is at least 0.
+			lo := int32(min(max(rs[0].lo, 0), math.MaxInt32))
+			hi := int32(min(max(rs[0].hi, -1), math.MaxInt32))
+			if hi < lo {
+				fl, rf := pred(func(int32) bool { return false })
+				return fl, rf, nil
+			}
+			w := uint32(hi - lo)
+			fl, rf := pred(func(i int32) bool { return uint32(vals[i]-lo) <= w })
+			return fl, rf, nil
+		}
 		return rowFilter(func(i int32) bool {
 			x := int64(vals[i])
 			if x < 0 {
@@ -385,25 +436,87 @@ func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, error) {
 				}
 			}
 			return false
-		}, t.Not), nil
+		}, t.Not), nil, nil
 	case query.TypeBBox:
 		w, s, e, n := query.BBox(t)
 		W, S, E, N := float32(w), float32(s), float32(e), float32(n)
 		lat, lon := ix.lat, ix.lon
-		wrap := W > E
-		return func(sel []int32) []int32 {
-			out := sel[:0]
-			for _, i := range sel {
+		not := t.Not
+		var fl filter
+		var rf rangeFilter
+		if W <= E {
+			fl, rf = pred(func(i int32) bool {
 				y, x := lat[i], lon[i]
-				in := y >= S && y <= N && ((!wrap && x >= W && x <= E) || (wrap && (x >= W || x <= E)))
-				if in != t.Not {
+				return (y >= S && y <= N && x >= W && x <= E) != not
+			})
+		} else {
+			fl, rf = pred(func(i int32) bool {
+				y, x := lat[i], lon[i]
+				return (y >= S && y <= N && (x >= W || x <= E)) != not
+			})
+		}
+		return fl, rf, nil
+	}
+	return nil, nil, query.Errorf(t.Pos, f.Name, "%s cannot be used here", f.Name)
+}
+
+// dateTerm compiles date, disclosed and within terms.
+func (ix *Index) dateTerm(t *query.Term, f query.Field) (filter, rangeFilter, error) {
+	type rng struct{ lo, hi int32 }
+	var rs []rng
+	for _, v := range t.Values {
+		lo, hi, _ := query.DateBounds(v) // checked by the parser
+		rs = append(rs, rng{int32(lo), int32(hi)})
+	}
+	start, end := ix.dStart, ix.dEnd
+	if f.Name == "disclosed" {
+		start, end = ix.pStart, ix.pEnd
+	}
+	not := t.Not
+	if f.Name == "within" {
+		fl, rf := pred(func(i int32) bool {
+			in := false
+			for _, r := range rs {
+				in = in || (start[i] >= r.lo && end[i] <= r.hi)
+			}
+			return in != not
+		})
+		return fl, rf, nil
+	}
+	if len(rs) != 1 || not || f.Name != "date" || !ix.endsOrdered {
+		fl, rf := pred(func(i int32) bool {
+			in := false
+			for _, r := range rs {
+				in = in || (start[i] <= r.hi && end[i] >= r.lo && end[i] != noDay)
+			}
+			return in != not
+		})
+		return fl, rf, nil
+	}
+	// One range on the date: rows are sorted by start day, and a row that
+	// starts inside the range overlaps it (its end is not before its
+	// start), so only rows starting before it need their end checked.
+	L, H := rs[0].lo, rs[0].hi
+	s0, _ := slices.BinarySearch(ix.dStart, L)
+	s1, _ := slices.BinarySearch(ix.dStart, int32(min(int64(H)+1, math.MaxInt32)))
+	sure0, sure1 := int32(s0), int32(s1)
+	fl, rf := pred(func(i int32) bool {
+		return (i >= sure0 && i < sure1) || (start[i] <= H && end[i] >= L && end[i] != noDay)
+	})
+	return func(sel []int32) []int32 {
+			if len(sel) > 0 && sel[0] >= sure0 && sel[len(sel)-1] < sure1 {
+				return sel
+			}
+			return fl(sel)
+		}, func(lo, hi int32, out []int32) []int32 {
+			if lo >= sure0 && hi <= sure1 {
+				for i := lo; i < hi; i++ {
 					out = append(out, i)
 				}
+				return out
 			}
-			return out
+			return rf(lo, hi, out)
 		}, nil
-	}
-	return nil, query.Errorf(t.Pos, f.Name, "%s cannot be used here", f.Name)
 }
 
 // actorCodes resolves an actor term to every actor code it can match on
@@ -631,16 +744,22 @@ func (p *plan) scan(ctx context.Context, fn func(w int, sel []int32)) error {
 					return
 				}
 				sel = sel[:0]
-				if p.driver != nil {
+				filters := p.filters
+				switch {
+				case p.driver != nil:
 					sel = append(sel, p.driver[k*chunkRows:min(len(p.driver), (k+1)*chunkRows)]...)
-				} else {
+				case p.first != nil:
+					lo := p.r0 + int32(k*chunkRows)
+					sel = p.first(lo, min(p.r1, lo+chunkRows), sel)
+					filters = filters[1:]
+				default:
 					lo := p.r0 + int32(k*chunkRows)
 					hi := min(p.r1, lo+chunkRows)
 					for i := lo; i < hi; i++ {
 						sel = append(sel, i)
 					}
 				}
-				for _, f := range p.filters {
+				for _, f := range filters {
 					if len(sel) == 0 {
 						break
 					}

@@ -160,29 +160,30 @@ type Index struct {
 	affs   []plotline.Affiliation
 	org    *orgIndex
 
-	n        int
-	ids      arena
-	keyBase  int64   // rowOfKey: keyDense[k-keyBase] is the row of version key k (-1: none)
-	keyDense []int32 //
-	keySort  []int64 // or, when keys are sparse, the keys sorted, with the row of each
-	keyRow   []int32
-	dStart   []int32 // incident date, sorted ascending (the row order)
-	dEnd     []int32
-	pStart   []int32 // public from (disclosed, else date)
-	pEnd     []int32
-	mStart   []int32 // month number (year*12 + month-1) of dStart and dEnd
-	mEnd     []int32
-	maxSpan  int32
-	minDay   int32
-	maxDay   int32
-	prec     col
-	cat      map[string]*col // kind, outcome, stage, country, target, admin1, ...
-	lat, lon []float32
-	num      map[string][]int32 // killed, injured, perpetrators, arrests; -1 unknown
-	mvOff    []uint32           // weapons, tags and sources of row i: mvCodes[mvOff[i]:mvOff[i+1]]
-	mvCodes  []uint32
-	mv       *dict // "weapon\x00x", "tag\x00x", "source\x00x"
-	country  *dict // shared by country and target
+	n           int
+	ids         arena
+	keyBase     int64   // rowOfKey: keyDense[k-keyBase] is the row of version key k (-1: none)
+	keyDense    []int32 //
+	keySort     []int64 // or, when keys are sparse, the keys sorted, with the row of each
+	keyRow      []int32
+	dStart      []int32 // incident date, sorted ascending (the row order)
+	dEnd        []int32
+	pStart      []int32 // public from (disclosed, else date)
+	pEnd        []int32
+	mStart      []int32 // month number (year*12 + month-1) of dStart and dEnd
+	mEnd        []int32
+	maxSpan     int32
+	endsOrdered bool // every row's end day is on or after its start day
+	minDay      int32
+	maxDay      int32
+	prec        col
+	cat         map[string]*col // kind, outcome, stage, country, target, admin1, ...
+	lat, lon    []float32
+	num         map[string][]int32 // killed, injured, perpetrators, arrests; -1 unknown
+	mvOff       []uint32           // weapons, tags and sources of row i: mvCodes[mvOff[i]:mvOff[i+1]]
+	mvCodes     []uint32
+	mv          *dict // "weapon\x00x", "tag\x00x", "source\x00x"
+	country     *dict // shared by country and target
 
 	// Statements, grouped by incident row: row i has aOff[i]..aOff[i+1].
 	aOff     []uint32
@@ -205,6 +206,81 @@ type Index struct {
 	confD    *dict
 	byD      *dict
 	postings map[string][][]int32 // country, event_type, actor: code → incident rows
+	grid     grid                 // rows by one-degree cell, for bounding boxes
+}
+
+// grid lists the rows with coordinates by one-degree cell (CSR, rows
+// ascending within a cell); rows with coordinates outside the globe are in
+// the last cell, which every box includes.
+type grid struct {
+	off  []int32 // cell c holds rows[off[c]:off[c+1]]
+	rows []int32
+}
+
+const (
+	gridLat  = 181 // latitude -90..90, one row per degree (90 alone in the last)
+	gridLon  = 361
+	gridOdd  = gridLat * gridLon // the cell of coordinates out of range
+	gridSize = gridOdd + 1
+)
+
+// gridCell returns the cell of a point, or -1 without coordinates.
+func gridCell(lat, lon float32) int32 {
+	if lat != lat || lon != lon { // NaN: unknown
+		return -1
+	}
+	if lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+		return gridOdd
+	}
+	return int32(math.Floor(float64(lat))+90)*gridLon + int32(math.Floor(float64(lon))+180)
+}
+
+func (ix *Index) buildGrid() {
+	g := &ix.grid
+	g.off = make([]int32, gridSize+1)
+	cells := make([]int32, ix.n)
+	for i := range ix.n {
+		c := gridCell(ix.lat[i], ix.lon[i])
+		cells[i] = c
+		if c >= 0 {
+			g.off[c+1]++
+		}
+	}
+	for c := 1; c <= gridSize; c++ {
+		g.off[c] += g.off[c-1]
+	}
+	g.rows = make([]int32, g.off[gridSize])
+	next := slices.Clone(g.off[:gridSize])
+	for i, c := range cells {
+		if c >= 0 {
+			g.rows[next[c]] = int32(i)
+			next[c]++
+		}
+	}
+}
+
+// cells returns the grid cells a box touches (the odd cell included).
+func (g *grid) cells(w, s, e, n float64) []int32 {
+	clampLat := func(x float64) int32 { return int32(min(max(math.Floor(x), -90), 90) + 90) }
+	clampLon := func(x float64) int32 { return int32(min(max(math.Floor(x), -180), 180) + 180) }
+	out := []int32{gridOdd}
+	if s > n {
+		return out
+	}
+	var lons [][2]int32
+	if w <= e {
+		lons = [][2]int32{{clampLon(w), clampLon(e)}}
+	} else {
+		lons = [][2]int32{{clampLon(w), gridLon - 1}, {0, clampLon(e)}}
+	}
+	for y := clampLat(s); y <= clampLat(n); y++ {
+		for _, r := range lons {
+			for x := r[0]; x <= r[1]; x++ {
+				out = append(out, y*gridLon+x)
+			}
+		}
+	}
+	return out
 }
 
 // catNames are the dictionary-coded incident columns.
@@ -556,7 +632,9 @@ func (b *builder) finish() *Index {
 		},
 		func() {
 			ix.minDay, ix.maxDay = math.MaxInt32, math.MinInt32
+			ix.endsOrdered = true
 			for i := range n {
+				ix.endsOrdered = ix.endsOrdered && ix.dEnd[i] >= ix.dStart[i]
 				ix.maxSpan = max(ix.maxSpan, ix.dEnd[i]-ix.dStart[i])
 				ix.minDay = min(ix.minDay, ix.dStart[i])
 				ix.maxDay = max(ix.maxDay, ix.dEnd[i])
@@ -567,7 +645,7 @@ func (b *builder) finish() *Index {
 			ix.org = newOrgIndex(ix)
 		},
 	})
-	ix.buildPostings()
+	parallel([]func(){ix.buildPostings, ix.buildGrid})
 	return ix
 }
 

@@ -74,8 +74,8 @@ type dim struct {
 	name   string
 	card   uint64
 	row    func(row int32) uint32
-	gather func(sel []int32, keys []uint64) // keys[i] = keys[i]*card + code of sel[i]
-	set    func(p *plan, row int32, buf []uint32) []uint32
+	gather func(sel []int32, keys []uint64)                              // keys[i] = keys[i]*card + code of sel[i]
+	set    func(p *plan, row int32, buf []uint32, sc *[]uint32) []uint32 // sc: scratch for statements
 	label  func(code uint32) string
 }
 
@@ -159,9 +159,10 @@ func (ix *Index) statementDim(name string) *dim {
 		}
 		d.card = uint64(len(dc.s))
 		d.label = func(c uint32) string { return dc.s[c] }
-		d.set = func(p *plan, row int32, buf []uint32) []uint32 {
+		d.set = func(p *plan, row int32, buf []uint32, sc *[]uint32) []uint32 {
 			out := buf[:0]
-			for _, a := range p.matching(row, nil) {
+			*sc = p.matching(row, *sc)
+			for _, a := range *sc {
 				out = appendDistinct(out, uint32(col[a]))
 			}
 			return out
@@ -178,8 +179,8 @@ func (ix *Index) statementDim(name string) *dim {
 	case "core", "directorate", "office", "province":
 		up = ix.org.rollUp(ix, name)
 	}
-	d.set = func(p *plan, row int32, buf []uint32) []uint32 {
-		units := p.units(row, buf)
+	d.set = func(p *plan, row int32, buf []uint32, sc *[]uint32) []uint32 {
+		units := p.units(row, buf, sc)
 		if up == nil {
 			return units
 		}
@@ -211,33 +212,44 @@ func appendDistinct(s []uint32, v uint32) []uint32 {
 }
 
 // units returns the most specific distinct units named by the matching
-// counted statements of row (analysis.Graph.MostSpecific).
-func (p *plan) units(row int32, buf []uint32) []uint32 {
+// counted statements of row (analysis.Graph.MostSpecific), in buf; sc is
+// scratch space for the statements.
+func (p *plan) units(row int32, buf []uint32, sc *[]uint32) []uint32 {
 	ix := p.ix
-	var as []uint32
-	as = p.matching(row, as)
+	*sc = p.matching(row, *sc)
 	ids := buf[:0]
-	for _, a := range as {
+	for _, a := range *sc {
 		ids = appendDistinct(ids, ix.aActor[a])
 	}
 	if len(ids) < 2 {
 		return ids
 	}
 	day := ix.dStart[row]
-	out := ids[:0:0]
-	for _, id := range ids {
-		covered := false
+	// Drop every unit that another one lies under (marked first, so that
+	// every comparison sees all units).
+	var small [16]bool
+	drop := small[:0]
+	if len(ids) > len(small) {
+		drop = make([]bool, len(ids))
+	} else {
+		drop = small[:len(ids)]
+	}
+	for k, id := range ids {
 		for _, other := range ids {
 			if other != id && slices.Contains(ix.org.anc[ix.org.seg(other, day)], int32(id)) {
-				covered = true
+				drop[k] = true
 				break
 			}
 		}
-		if !covered {
-			out = append(out, id)
+	}
+	n := 0
+	for k, id := range ids {
+		if !drop[k] {
+			ids[n] = id
+			n++
 		}
 	}
-	return out
+	return ids[:n]
 }
 
 // measure returns the per-row value function of a measure.
@@ -295,6 +307,10 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 		fast = fast && d.gather != nil
 	}
 	countOnly := mname == "count"
+	var vals []int32 // the summed column
+	if !countOnly {
+		vals = ix.num[strings.TrimPrefix(mname, "sum:")]
+	}
 	err = p.scan(ctx, func(w int, sel []int32) {
 		pt := &parts[w]
 		if fast {
@@ -311,6 +327,16 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 				pt.sum += int64(len(sel))
 				return
 			}
+			if vals != nil {
+				for i, k := range keys {
+					v := int64(max(vals[sel[i]], 0))
+					acc[k].count++
+					acc[k].value += v
+					pt.sum += v
+				}
+				pt.total += int64(len(sel))
+				return
+			}
 			for i, k := range keys {
 				v := val(sel[i])
 				acc[k].count++
@@ -322,6 +348,7 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 		}
 		sets := make([][]uint32, len(dims))
 		var keys []uint64
+		var sc []uint32
 		for _, r := range sel {
 			v := val(r)
 			pt.total++
@@ -335,7 +362,7 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 					}
 					continue
 				}
-				sets[i] = d.set(p, r, sets[i])
+				sets[i] = d.set(p, r, sets[i], &sc)
 				if len(sets[i]) == 0 {
 					sets[i] = append(sets[i], 0)
 				}
