@@ -170,7 +170,7 @@ func tables() []table {
 		{tCodebook, "this codebook", []column{
 			{name: "table", typ: "text", desc: "file name"},
 			{name: "column", typ: "text", desc: "column name"},
-			{name: "type", typ: "text", desc: "id, text, code, date, day, iso3, number, integer, boolean, list, ids or url"},
+			{name: "type", typ: "text", desc: "id, text, code, date, day, iso3, number, integer, boolean, list, ids or url; a text, list or url cell that begins with = + - @ tab, carriage return or ' has one more ' in front, so that spreadsheets do not run it as a formula"},
 			{name: "description", typ: "text", desc: "what it holds"},
 			{name: "values", typ: "list", desc: "allowed values for codes, separated by ';'"},
 			{name: "derived", typ: "boolean", desc: "true when computed from other columns and ignored on re-import"},
@@ -241,14 +241,39 @@ func WriteCSV(dir string, d *Data) error {
 		}
 	}
 	for _, t := range tables() {
-		if err := writeTable(filepath.Join(dir, t.name), t.header(), rows[t.name]); err != nil {
+		if err := writeTable(filepath.Join(dir, t.name), t, rows[t.name]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeTable(path string, header []string, rows [][]string) (err error) {
+// Spreadsheets run a cell that begins with =, +, -, @, tab or carriage
+// return as a formula (OWASP "CSV injection"): imported or hostile text
+// could then fetch URLs or start programs on the reader's machine. A free
+// text cell (text, list or url) that begins with one of those, or with an
+// apostrophe, is written with one more apostrophe in front, which
+// spreadsheets show as text; ReadCSV removes it, so round trips are exact.
+const formulaStart = "=+-@\t\r'"
+
+func freeText(c column) bool { return c.typ == "text" || c.typ == "list" || c.typ == "url" }
+
+func neutralise(s string) string {
+	if s != "" && strings.IndexByte(formulaStart, s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
+}
+
+func writeTable(path string, t table, rows [][]string) (err error) {
+	for _, row := range rows {
+		for i, c := range t.cols {
+			if freeText(c) {
+				row[i] = neutralise(row[i])
+			}
+		}
+	}
+	header := t.header()
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("csv export: %w", err)
@@ -460,7 +485,8 @@ func readTable(dir, name string, fn func(r *row) error) error {
 	}
 	defer f.Close()
 	cr := csv.NewReader(f)
-	want := tableNamed(name).header()
+	t := tableNamed(name)
+	want := t.header()
 	cr.FieldsPerRecord = len(want)
 	head, err := cr.Read()
 	if err != nil {
@@ -484,6 +510,11 @@ func readTable(dir, name string, fn func(r *row) error) error {
 		if err != nil {
 			errs = append(errs, &plotline.Error{Code: plotline.EINVALID, File: name, Line: line, Message: err.Error()})
 			break
+		}
+		for i, c := range t.cols {
+			if freeText(c) && strings.HasPrefix(rec[i], "'") {
+				rec[i] = rec[i][1:] // see neutralise
+			}
 		}
 		if err := fn(&row{file: name, line: line, idx: idx, rec: rec}); err != nil {
 			errs = append(errs, err)
