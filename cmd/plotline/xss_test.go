@@ -76,7 +76,7 @@ func TestStoredXSSProbes(t *testing.T) {
 			"id": id, "title": p, "kind": "attack", "outcome": "completed",
 			"date": "2024-05-15", "target_country": "DEU", "target_type": p,
 			"location": map[string]any{"country": "DEU", "admin1": p, "place": p, "lat": 52.5, "lon": -13.4, "precision": "place"},
-			"weapons": []string{p}, "summary": p, "tags": []string{p, "x;" + p},
+			"weapons":  []string{p}, "summary": p, "tags": []string{p, "x;" + p},
 			"sources": []string{src},
 			"attributions": []map[string]any{{
 				"actor": "is-khorasan", "basis": "media", "asserted_by": p, "stated_on": "2024-05-16",
