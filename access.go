@@ -80,7 +80,7 @@ func UserFrom(ctx context.Context) (*User, bool) {
 // Anonymous is what a caller without a user may see.
 var Anonymous = User{ID: -1, Name: "anonymous", Role: "", Clearance: "clear"}
 
-// Actor returns the acting user, or Anonymous.
+// Acting returns the acting user, or Anonymous.
 func Acting(ctx context.Context) *User {
 	if u, ok := UserFrom(ctx); ok {
 		return u
