@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -50,8 +51,8 @@ func run(ctx context.Context, cfg config) error {
 		return err
 	}
 	base := filepath.Join(cfg.dataDir, fmt.Sprintf("synthetic-%d-seed%d", cfg.rows, cfg.seed))
-	fmt.Printf("Plotline benchmark: %d synthetic events (seed %d) plus the curated dataset; %d CPUs, %s\n",
-		cfg.rows, cfg.seed, runtime.NumCPU(), runtime.Version())
+	fmt.Printf("Plotline benchmark: %d synthetic events (seed %d) plus the curated dataset; %d CPUs, %s; load average %s\n",
+		cfg.rows, cfg.seed, runtime.NumCPU(), runtime.Version(), loadAvg())
 
 	db, err := openBenchStore(ctx, base+".db", cfg)
 	if err != nil {
@@ -76,7 +77,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	report, err := reportShape(ctx, cfg.dataDir, sys)
+	report, err := reportShape(ctx, cfg.dataDir, db, sys)
 	if err != nil {
 		return err
 	}
@@ -90,6 +91,7 @@ func run(ctx context.Context, cfg config) error {
 		results = append(results, m)
 	}
 	printTable(os.Stdout, results)
+	fmt.Printf("\nload average at the end (other work on this machine skews medians): %s\n", loadAvg())
 	runtime.KeepAlive(sys)
 	for _, m := range results {
 		if !m.equal {
@@ -100,3 +102,17 @@ func run(ctx context.Context, cfg config) error {
 }
 
 func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
+
+// loadAvg returns the 1, 5 and 15 minute load averages where the system
+// tells them (Linux), "unknown" elsewhere.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/plotline-dev/plotline"
-	"github.com/plotline-dev/plotline/dataset"
 	"github.com/plotline-dev/plotline/internal/analysis"
 	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/gen"
 	"github.com/plotline-dev/plotline/internal/sqlite"
 )
 
@@ -19,8 +20,10 @@ import (
 // --from 2024-01-01 --to 2024-06-30 --related-to ISKP`: on a database with
 // the curated dataset only (engine vs today's path, a store snapshot fed to
 // internal/analysis), and by the engine on the benchmark database, whose
-// answer must be the same because no synthetic event names an IS unit.
-func reportShape(ctx context.Context, dataDir string, big *engineSys) ([]shape, error) {
+// answer must be the same because no synthetic event names an IS unit. The
+// curated database is a copy of the benchmark database's own curated
+// records: the embedded dataset may have grown since it was generated.
+func reportShape(ctx context.Context, dataDir string, bigDB *sqlite.DB, big *engineSys) ([]shape, error) {
 	path := filepath.Join(dataDir, "curated.db")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -31,12 +34,12 @@ func reportShape(ctx context.Context, dataDir string, big *engineSys) ([]shape, 
 	if err != nil {
 		return nil, err
 	}
-	ds, err := dataset.Load(dataset.Files)
+	curated, err := curatedBatch(ctx, bigDB)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Apply(ctx, ds.Batch); err != nil {
-		return nil, err
+	if _, err := db.Apply(ctx, curated); err != nil {
+		return nil, fmt.Errorf("copy the curated records: %w", err)
 	}
 	eng, err := engine.New(ctx, db)
 	if err != nil {
@@ -121,4 +124,41 @@ func reportLines(r *analysis.ExternalOpsReport) result {
 		out = append(out, fmt.Sprintf("disagreement\t%s\t%s\t%s\t%s", d.Incident, d.ClaimedUnit, d.AttributedUnit, d.Relation))
 	}
 	return sorted(out)
+}
+
+// curatedBatch reads every record of db that the generator did not write.
+func curatedBatch(ctx context.Context, db *sqlite.DB) (*plotline.Batch, error) {
+	b := &plotline.Batch{By: "bench", Note: "curated records of the benchmark database"}
+	var err error
+	if b.Sources, err = db.Sources(ctx, plotline.AsOf{}); err != nil {
+		return nil, err
+	}
+	b.Sources = slices.DeleteFunc(b.Sources, func(s plotline.Source) bool { return s.ID == gen.SourceID })
+	if b.Actors, err = db.Actors(ctx, plotline.AsOf{}); err != nil {
+		return nil, err
+	}
+	b.Actors = slices.DeleteFunc(b.Actors, func(a plotline.Actor) bool { return slices.Contains(a.Sources, gen.SourceID) })
+	if b.Affiliations, err = db.Affiliations(ctx, plotline.AsOf{}); err != nil {
+		return nil, err
+	}
+	rows, err := db.ReadDB().QueryContext(ctx, `SELECT id FROM incident_v WHERE rec_to IS NULL AND deleted = 0 AND coalesce(origin, '') != ?`, gen.Origin)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if b.Incidents, err = db.Incidents(ctx, plotline.IncidentFilter{IDs: ids}, plotline.AsOf{}); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
