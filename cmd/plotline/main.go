@@ -73,6 +73,7 @@ func (m *Main) commands() map[string]command {
 		"query":   {"list incidents matching a filter", (*Main).query},
 		"show":    {"print one incident with its attribution timeline and sources", (*Main).show},
 		"report":  {"run a report (external-ops)", (*Main).report},
+		"project": {"rate so far in a period and a projection of its total, with earlier years", (*Main).project},
 		"dataset": {"check or load the curated dataset (check [DIR] | load)", (*Main).datasetCmd},
 		"history": {"list the versions of one record (history KIND ID)", (*Main).history},
 		"gen":     {"generate synthetic ACLED-like events (--rows N --seed S, into --db or --csv acled|gtd --out FILE)", (*Main).genCmd},
@@ -89,6 +90,9 @@ func (m *Main) commands() map[string]command {
 
 		// Measurement (docs/api.md).
 		"loadtest": {"measure requests/s and p50/p99 of the dashboard endpoints on a loopback server (bounded)", (*Main).loadtest},
+
+		// Measurement with writes (docs/operations.md).
+		"loadtest-mixed": {"mixed reads and writes from N clients for a bounded time on a loopback server; writes to the database (loadtest-mixed --clients 32 --duration 60s)", (*Main).loadtestMixed},
 	}
 }
 
