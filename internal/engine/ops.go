@@ -293,6 +293,7 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 		total, sum int64
 		dense      []acc
 		sparse     map[uint64]acc
+		keys       []uint64
 	}
 	parts := make([]part, workers)
 	for w := range parts {
@@ -314,7 +315,11 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 	err = p.scan(ctx, func(w int, sel []int32) {
 		pt := &parts[w]
 		if fast {
-			keys := make([]uint64, len(sel))
+			if cap(pt.keys) < len(sel) {
+				pt.keys = make([]uint64, chunkRows)
+			}
+			keys := pt.keys[:len(sel)]
+			clear(keys)
 			for _, d := range dims {
 				d.gather(sel, keys)
 			}
@@ -396,31 +401,64 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 	if t.Dims == nil {
 		t.Dims = []string{}
 	}
-	merged := map[uint64]acc{}
+	// Merge the workers' accumulators, then label each group once per
+	// distinct code.
+	var keys []uint64
+	var accs []acc
+	if dense {
+		sum := parts[0].dense
+		for _, pt := range parts[1:] {
+			for k, a := range pt.dense {
+				sum[k].count += a.count
+				sum[k].value += a.value
+			}
+		}
+		for k, a := range sum {
+			if a.count > 0 {
+				keys, accs = append(keys, uint64(k)), append(accs, a)
+			}
+		}
+	} else {
+		merged := parts[0].sparse
+		for _, pt := range parts[1:] {
+			for k, a := range pt.sparse {
+				m := merged[k]
+				merged[k] = acc{m.count + a.count, m.value + a.value}
+			}
+		}
+		for k, a := range merged {
+			keys, accs = append(keys, k), append(accs, a)
+		}
+	}
 	for _, pt := range parts {
 		t.Total += int(pt.total)
 		t.Sum += pt.sum
-		for k, a := range pt.dense {
-			if countOnly {
-				a.value = a.count
-			}
-			if a.count > 0 {
-				m := merged[uint64(k)]
-				merged[uint64(k)] = acc{m.count + a.count, m.value + a.value}
-			}
-		}
-		for k, a := range pt.sparse {
-			m := merged[k]
-			merged[k] = acc{m.count + a.count, m.value + a.value}
-		}
 	}
-	for k, a := range merged {
-		keys := make([]string, len(dims))
+	labels := make([]map[uint32]string, len(dims))
+	for i := range labels {
+		labels[i] = map[uint32]string{}
+	}
+	label := func(i int, c uint32) string {
+		l, ok := labels[i][c]
+		if !ok {
+			l = dims[i].label(c)
+			labels[i][c] = l
+		}
+		return l
+	}
+	strs := make([]string, len(keys)*len(dims))
+	t.Rows = make([]Row, len(keys))
+	for j, k := range keys {
+		a := accs[j]
+		if countOnly {
+			a.value = a.count
+		}
+		row := strs[j*len(dims) : (j+1)*len(dims) : (j+1)*len(dims)]
 		for i := len(dims) - 1; i >= 0; i-- {
-			keys[i] = dims[i].label(uint32(k % dims[i].card))
+			row[i] = label(i, uint32(k%dims[i].card))
 			k /= dims[i].card
 		}
-		t.Rows = append(t.Rows, Row{Keys: keys, Count: int(a.count), Value: a.value})
+		t.Rows[j] = Row{Keys: row, Count: int(a.count), Value: a.value}
 	}
 	slices.SortFunc(t.Rows, func(a, b Row) int {
 		if c := cmp.Compare(b.Value, a.Value); c != 0 {

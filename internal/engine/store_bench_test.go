@@ -37,6 +37,7 @@ func BenchmarkStore(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		before := ms.HeapAlloc
 		var ix *engine.Index
+		defer reportCPU(b)()
 		for b.Loop() {
 			ix = nil
 			if ix, err = engine.Build(ctx, db, nil); err != nil {
@@ -75,6 +76,7 @@ func BenchmarkStore(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			defer reportCPU(b)()
 			for b.Loop() {
 				if sh.series {
 					if _, err := eng.Series(ctx, engine.SeriesRequest{Request: engine.Request{Query: q}, Interval: "month"}); err != nil {
