@@ -160,3 +160,41 @@ func changeCount(t *testing.T, path string) int {
 	}
 	return len(ch)
 }
+
+func TestProjectToYearEnd(t *testing.T) {
+	db := newDB(t)
+	out, stderr, err := run(t, db, "project", "--from", "2024-01-01", "--to", "2024-12-31", "--as-of", "2024-06-30", "--per", "unit", "--format", "json", "actor:is+")
+	if err != nil {
+		t.Fatalf("project: %v\n%s", err, stderr)
+	}
+	var p struct {
+		Total struct {
+			Observed, ObservedDays, RemainDays int
+			Expected                           float64 `json:"expected_total"`
+			Low                                int     `json:"total_low"`
+			High                               int     `json:"total_high"`
+		} `json:"total"`
+		Groups []struct {
+			Key      string `json:"key"`
+			Observed int    `json:"observed"`
+		} `json:"groups"`
+		Earlier []struct{ Count int } `json:"earlier"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	tot := p.Total
+	if tot.Observed == 0 || float64(tot.Low) > tot.Expected || tot.Expected > float64(tot.High) || tot.Low < tot.Observed {
+		t.Errorf("projection %+v: want observed > 0 and observed ≤ low ≤ expected ≤ high", tot)
+	}
+	groups := 0
+	for _, g := range p.Groups {
+		groups += g.Observed
+	}
+	if groups < tot.Observed || len(p.Groups) < 2 || len(p.Earlier) != 3 {
+		t.Errorf("groups %+v and %d earlier years; want per-unit groups covering the total and 3 earlier years", p.Groups, len(p.Earlier))
+	}
+	if _, _, err := run(t, db, "project", "--from", "2024-12-31", "--to", "2024-01-01"); plotline.ErrorCode(err) != plotline.EINVALID {
+		t.Errorf("inverted period: err %v; want EINVALID", err)
+	}
+}
