@@ -134,6 +134,10 @@ type Attribution struct {
 	RetractedOn  Date        `json:"retracted_on"`
 	Sources      []SourceRef `json:"sources"`
 	Note         string      `json:"note,omitempty"`
+	// TLP is the statement's own TLP 2.0 marking ("" is CLEAR). What a user
+	// sees goes by its effective marking, the most restrictive of this and
+	// its sources' markings (see markings.go).
+	TLP string `json:"tlp,omitempty"`
 }
 
 // StandsOn reports whether the statement had been made, and had not been
@@ -249,6 +253,12 @@ type Version struct {
 	RecordedBy string    `json:"recorded_by"`
 	Note       string    `json:"note,omitempty"`
 	Deleted    bool      `json:"deleted"`
+	// ChangeID is the change that wrote this version. Status is
+	// StatusPublished, or for a draft version (numbered -ChangeID, never
+	// current in record time) StatusDraft, StatusReturned, StatusPublished
+	// once a reviewer published it, or StatusSuperseded.
+	ChangeID int64  `json:"change_id,omitempty"`
+	Status   string `json:"status,omitempty"`
 	// Data is the record as stored in this version (JSON), nil for a tombstone.
 	Data []byte `json:"data,omitempty"`
 }

@@ -168,6 +168,7 @@ func (a *Attribution) Validate() []*Error {
 	v.oneOf("link", a.Link, Links, false)
 	v.oneOf("likelihood", a.Likelihood, Likelihoods, true)
 	v.oneOf("confidence", a.Confidence, Confidences, true)
+	v.oneOf("tlp", a.TLP, TLPs, true)
 	if a.SupersededOn.Known() && a.StatedOn.Known() && a.SupersededOn.End < a.StatedOn.Start {
 		v.add("superseded_on", "%s is before stated_on %s", a.SupersededOn, a.StatedOn)
 	}

@@ -1,0 +1,267 @@
+package plotline
+
+import (
+	"context"
+	"slices"
+)
+
+// Markings: what a user may see depends on the TLP 2.0 markings of the
+// material and the user's clearance (User.Clearance, the most restrictive
+// marking the user may see). Every layer that shows records — the API, the
+// web pages, counts, reports and exports — narrows them with a Visibility,
+// so the rules below live here and nowhere else.
+//
+//   - A source is visible when its marking is within the clearance.
+//   - A statement (attribution) carries a marking of its own (Attribution.TLP,
+//     CLEAR when empty). Its effective marking is the most restrictive of its
+//     own and those of every source it cites: a statement is as restricted
+//     as the most restricted thing it rests on, because its grading,
+//     likelihood and wording may come from any of them. A statement above
+//     the clearance is invisible as a whole.
+//   - An incident, an actor and an affiliation are facts that several
+//     sources may each establish: they stay visible, with the citations
+//     above the clearance removed, as long as one cited source is visible.
+//     When none is, the record is withheld as a whole (an incident takes its
+//     statements with it). A statement naming a withheld actor is withheld.
+//   - A marking that is not a TLP 2.0 label counts as the most restrictive.
+//
+// What is withheld is counted (Withheld), never described: a page or an
+// answer may say "2 statements withheld at your clearance", and a request
+// for a withheld record is answered exactly like one for a missing record.
+
+// Withheld counts what a clearance hides. It says how much, never what.
+type Withheld struct {
+	Sources      int `json:"sources,omitempty"` // sources, or citations of them on a shown record
+	Actors       int `json:"actors,omitempty"`
+	Affiliations int `json:"affiliations,omitempty"`
+	Incidents    int `json:"incidents,omitempty"`
+	Attributions int `json:"statements,omitempty"`
+}
+
+// Any reports whether anything was withheld.
+func (w Withheld) Any() bool {
+	return w.Sources+w.Actors+w.Affiliations+w.Incidents+w.Attributions > 0
+}
+
+// Add adds o to w.
+func (w *Withheld) Add(o Withheld) {
+	w.Sources += o.Sources
+	w.Actors += o.Actors
+	w.Affiliations += o.Affiliations
+	w.Incidents += o.Incidents
+	w.Attributions += o.Attributions
+}
+
+// Visibility narrows records to what a user cleared up to Clearance may see.
+// The zero value sees only CLEAR material with every source CLEAR.
+type Visibility struct {
+	Clearance string
+	// Marks gives the marking of sources by ID; a source absent from it is
+	// CLEAR. Stores list only the sources marked above CLEAR (Markings).
+	Marks map[string]string
+	// ActorHidden, when set, reports actors withheld at this clearance:
+	// statements naming them are withheld too.
+	ActorHidden func(id string) bool
+}
+
+// VisibilityFor returns the visibility of the acting user of ctx (Acting:
+// anonymous callers see CLEAR material only) over sources marked as marks says.
+func VisibilityFor(ctx context.Context, marks map[string]string) Visibility {
+	return Visibility{Clearance: Acting(ctx).Clearance, Marks: marks}
+}
+
+// SourceMarks maps every source of list to its marking.
+func SourceMarks(list []Source) map[string]string {
+	m := make(map[string]string, len(list))
+	for _, s := range list {
+		m[s.ID] = s.TLP
+	}
+	return m
+}
+
+// SeesAll reports whether nothing can be withheld: the clearance is RED and
+// every known marking is a TLP 2.0 label. Callers use it to skip work.
+func (v Visibility) SeesAll() bool {
+	if v.Clearance != "red" || v.ActorHidden != nil {
+		return false
+	}
+	for _, t := range v.Marks {
+		if !slices.Contains(TLPs, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// Allows reports whether a marking is within the clearance; "" is CLEAR.
+func (v Visibility) Allows(tlp string) bool { return TLPAllows(v.Clearance, label(tlp)) }
+
+// SourceTLP returns a source's marking: CLEAR unless Marks says otherwise.
+func (v Visibility) SourceTLP(id string) string {
+	if t, ok := v.Marks[id]; ok {
+		return t
+	}
+	return "clear"
+}
+
+// SourceVisible reports whether the source with this ID may be seen.
+func (v Visibility) SourceVisible(id string) bool { return v.Allows(v.SourceTLP(id)) }
+
+// Source reports whether s may be seen (its own marking decides).
+func (v Visibility) Source(s *Source) bool { return v.Allows(s.TLP) }
+
+// StatementTLP returns a statement's effective marking: the most
+// restrictive of its own and those of the sources it cites.
+func (v Visibility) StatementTLP(a *Attribution) string {
+	t := label(a.TLP)
+	for _, r := range a.Sources {
+		t = MaxTLP(t, label(v.SourceTLP(r.ID)))
+	}
+	return t
+}
+
+// label reads a marking: "" is CLEAR, anything not a TLP 2.0 label RED.
+func label(tlp string) string {
+	switch {
+	case tlp == "":
+		return "clear"
+	case !slices.Contains(TLPs, tlp):
+		return "red"
+	}
+	return tlp
+}
+
+// Statement reports whether a statement may be seen.
+func (v Visibility) Statement(a *Attribution) bool {
+	if v.ActorHidden != nil && v.ActorHidden(a.ActorID) {
+		return false
+	}
+	return v.Allows(v.StatementTLP(a))
+}
+
+// citations returns ids without the sources above the clearance (ids
+// itself when nothing is removed) and how many were removed.
+func (v Visibility) citations(ids []string) ([]string, int) {
+	n := 0
+	for _, id := range ids {
+		if !v.SourceVisible(id) {
+			n++
+		}
+	}
+	if n == 0 {
+		return ids, 0
+	}
+	out := make([]string, 0, len(ids)-n)
+	for _, id := range ids {
+		if v.SourceVisible(id) {
+			out = append(out, id)
+		}
+	}
+	return out, n
+}
+
+// Incident returns in as the user may see it: citations above the
+// clearance removed, statements above it removed, and what was withheld.
+// The third result is false when the incident is withheld as a whole (none
+// of its own sources is visible); the counts then say so and nothing else.
+func (v Visibility) Incident(in Incident) (Incident, Withheld, bool) {
+	var w Withheld
+	var removed int
+	if in.Sources, removed = v.citations(in.Sources); removed > 0 {
+		w.Sources += removed
+		if len(in.Sources) == 0 {
+			return Incident{}, Withheld{Incidents: 1}, false
+		}
+	}
+	keep := true
+	for i := range in.Attributions {
+		if !v.Statement(&in.Attributions[i]) {
+			keep = false
+			break
+		}
+	}
+	if !keep {
+		kept := make([]Attribution, 0, len(in.Attributions))
+		for _, a := range in.Attributions {
+			if v.Statement(&a) {
+				kept = append(kept, a)
+			} else {
+				w.Attributions++
+			}
+		}
+		in.Attributions = kept
+	}
+	return in, w, true
+}
+
+// Actor returns a with the citations above the clearance removed; false
+// when none of its sources is visible.
+func (v Visibility) Actor(a Actor) (Actor, bool) {
+	var removed int
+	a.Sources, removed = v.citations(a.Sources)
+	return a, removed == 0 || len(a.Sources) > 0
+}
+
+// Affiliation returns f with the citations above the clearance removed;
+// false when none of its sources is visible or either actor is withheld.
+func (v Visibility) Affiliation(f Affiliation) (Affiliation, bool) {
+	var removed int
+	f.Sources, removed = v.citations(f.Sources)
+	if removed > 0 && len(f.Sources) == 0 {
+		return f, false
+	}
+	if v.ActorHidden != nil && (v.ActorHidden(f.ChildID) || v.ActorHidden(f.ParentID)) {
+		return f, false
+	}
+	return f, true
+}
+
+// Snapshot returns snap as the user may see it, and what was withheld. It
+// does not modify snap; with nothing withheld it returns snap itself.
+// v.Marks is filled from the snapshot's sources when nil.
+func (v Visibility) Snapshot(snap *Snapshot) (*Snapshot, Withheld) {
+	if v.Marks == nil {
+		v.Marks = SourceMarks(snap.Sources)
+	}
+	if v.SeesAll() {
+		return snap, Withheld{}
+	}
+	var w Withheld
+	out := &Snapshot{}
+	for _, s := range snap.Sources {
+		if v.Source(&s) {
+			out.Sources = append(out.Sources, s)
+		} else {
+			w.Sources++
+		}
+	}
+	hidden := map[string]bool{}
+	for _, a := range snap.Actors {
+		if a, ok := v.Actor(a); ok {
+			out.Actors = append(out.Actors, a)
+		} else {
+			hidden[a.ID] = true
+			w.Actors++
+		}
+	}
+	if len(hidden) > 0 {
+		prev := v.ActorHidden
+		v.ActorHidden = func(id string) bool { return hidden[id] || (prev != nil && prev(id)) }
+	}
+	for _, f := range snap.Affiliations {
+		if f, ok := v.Affiliation(f); ok {
+			out.Affiliations = append(out.Affiliations, f)
+		} else {
+			w.Affiliations++
+		}
+	}
+	for _, in := range snap.Incidents {
+		in, iw, ok := v.Incident(in)
+		iw.Sources = 0 // counted once above, as sources
+		w.Add(iw)
+		if ok {
+			out.Incidents = append(out.Incidents, in)
+		}
+	}
+	return out, w
+}
