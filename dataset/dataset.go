@@ -277,7 +277,7 @@ func (l *loader) incident(at origin, d *incidentDoc) {
 		ad := &d.Attributions[i]
 		aat := origin{at.file, pathf("%s.attributions[%d]", at.path, i)}
 		a := plotline.Attribution{ID: ad.ID, IncidentID: in.ID, ActorID: ad.Actor, Basis: ad.Basis, AssertedBy: ad.AssertedBy,
-			StatedOn: l.date(aat, "stated_on", ad.StatedOn), Link: ad.Link, Likelihood: ad.Likelihood, Confidence: ad.Confidence,
+			StatedOn: l.date(aat, "stated_on", ad.StatedOn), Link: ad.Link, Likelihood: ad.Likelihood, Confidence: ad.Confidence, TLP: ad.TLP,
 			SupersededOn: l.date(aat, "superseded_on", ad.SupersededOn), RetractedOn: l.date(aat, "retracted_on", ad.RetractedOn),
 			Note: strings.TrimSpace(ad.Note)}
 		for _, s := range ad.Sources {

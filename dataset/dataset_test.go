@@ -2,6 +2,7 @@ package dataset_test
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,6 +49,7 @@ func TestCheckFindsDefects(t *testing.T) {
 		{"cycle", "parent: is\n", "parent: is-turkey\n", "cycle"},
 		{"bad reliability", "reliability: B", "reliability: Z", `reliability: "Z" is not one of`},
 		{"bad url", "url: https://example.org/s1", "url: example.org", "url:"},
+		{"bad statement marking", "basis: claim", "basis: claim\n        tlp: white", `attributions[0].tlp: "white" is not one of`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -68,6 +70,27 @@ func TestCheckFindsDefects(t *testing.T) {
 				t.Errorf("error %q does not start with the file name", msg)
 			}
 		})
+	}
+}
+
+func TestStatementMarkingLoads(t *testing.T) {
+	base, err := os.ReadFile("testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(base), "basis: claim", "basis: claim\n        tlp: amber", 1)
+	d, err := dataset.Load(fstest.MapFS{"x.yaml": {Data: []byte(src)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, in := range d.Batch.Incidents {
+		for _, a := range in.Attributions {
+			got = append(got, a.Basis+":"+a.TLP)
+		}
+	}
+	if !slices.Contains(got, "claim:amber") || slices.Contains(got, "government:amber") {
+		t.Errorf("statements %v; want only the claim marked amber", got)
 	}
 }
 

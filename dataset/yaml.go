@@ -118,6 +118,7 @@ type attributionDoc struct {
 	RetractedOn  string         `yaml:"retracted_on"`
 	Sources      []sourceRefDoc `yaml:"sources"`
 	Note         string         `yaml:"note"`
+	TLP          string         `yaml:"tlp"`
 }
 
 // sourceRefDoc is either a bare source ID or {id, reliability, credibility}.
