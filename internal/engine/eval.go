@@ -88,16 +88,12 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 	if asOf.Stated != nil {
 		p.S = int32(*asOf.Stated)
 		pEnd, S := ix.pEnd, p.S
-		fl, rf := pred(func(i int32) bool { return pEnd[i] <= S })
+		fl, rf := intRange(pEnd, math.MinInt32, uint32(int64(S)-math.MinInt32))
 		p.filters = append(p.filters, fl)
 		ranges = append(ranges, rf)
 	}
 	if q == nil {
 		return p, nil
-	}
-	type cand struct {
-		size int
-		rows func() []int32
 	}
 	var cands []cand
 	for ti := range q.Terms {
@@ -121,7 +117,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 					for _, c := range codes {
 						size += len(ix.postings["actor"][c])
 					}
-					cands = append(cands, cand{size, func() []int32 { return ix.union("actor", codes) }})
+					cands = append(cands, cand{size, len(codes), func() []int32 { return ix.union("actor", codes) }})
 				}
 			}
 			continue
@@ -133,7 +129,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 			p.filters = append(p.filters, bitmapFilter(rows, ix.n, t.Not))
 			ranges = append(ranges, nil)
 			if !t.Not {
-				cands = append(cands, cand{len(rows), func() []int32 { return rows }})
+				cands = append(cands, cand{len(rows), 1, func() []int32 { return rows }})
 			}
 			continue
 		}
@@ -154,7 +150,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 			for _, c := range cells {
 				size += int(ix.grid.off[c+1] - ix.grid.off[c])
 			}
-			cands = append(cands, cand{size, func() []int32 { return ix.gridRows(cells, size) }})
+			cands = append(cands, cand{size, len(cells), func() []int32 { return ix.gridRows(cells, size) }})
 		case "country", "event_type":
 			c := ix.cat[f.Name]
 			var codes []uint32
@@ -166,7 +162,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 				}
 			}
 			name := f.Name
-			cands = append(cands, cand{size, func() []int32 { return ix.union(name, codes) }})
+			cands = append(cands, cand{size, len(codes), func() []int32 { return ix.union(name, codes) }})
 		case "date", "within":
 			lo, hi := plotline.Day(query.MaxDay), plotline.Day(query.MinDay)
 			for _, v := range t.Values {
@@ -191,13 +187,16 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		ranges = append(ranges, nil)
 	}
 	// Drive from the smallest posting list when it is much smaller than the range.
+	// A union of posting lists costs a few times a plain one (a bitmap
+	// pass), and a scan reads about four rows in the time a driver row
+	// costs.
 	best := -1
 	for i, c := range cands {
-		if best < 0 || c.size < cands[best].size {
+		if best < 0 || c.cost() < cands[best].cost() {
 			best = i
 		}
 	}
-	if best >= 0 && cands[best].size < int(p.r1-p.r0)/4 {
+	if best >= 0 && cands[best].cost() < int(p.r1-p.r0)/4 {
 		rows := cands[best].rows()
 		lo, _ := slices.BinarySearch(rows, p.r0)
 		hi, _ := slices.BinarySearch(rows, p.r1)
@@ -207,6 +206,21 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		}
 	}
 	return p, nil
+}
+
+// cand is a candidate driver of a scan: the rows of some posting lists.
+type cand struct {
+	size  int // rows in the lists
+	lists int
+	rows  func() []int32
+}
+
+// cost estimates the work of producing the rows.
+func (c cand) cost() int {
+	if c.lists > 1 {
+		return 3 * c.size
+	}
+	return c.size
 }
 
 // union returns the sorted, distinct rows in the posting lists of codes.
@@ -291,8 +305,8 @@ func b2i(b bool) int {
 	return 0
 }
 
-// pred builds both forms of a filter from a row predicate; the compiler
-// inlines keep into each loop, so callers pass small closures over slices.
+// pred builds both forms of a filter from a row predicate (called once per
+// row: hot predicates have loops of their own).
 func pred(keep func(i int32) bool) (filter, rangeFilter) {
 	return func(sel []int32) []int32 {
 			n := 0
@@ -421,8 +435,7 @@ func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, rangeFilter
 				fl, rf := pred(func(int32) bool { return false })
 				return fl, rf, nil
 			}
-			w := uint32(hi - lo)
-			fl, rf := pred(func(i int32) bool { return uint32(vals[i]-lo) <= w })
+			fl, rf := intRange(vals, lo, uint32(hi-lo))
 			return fl, rf, nil
 		}
 		return rowFilter(func(i int32) bool {
@@ -440,21 +453,7 @@ func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, rangeFilter
 	case query.TypeBBox:
 		w, s, e, n := query.BBox(t)
 		W, S, E, N := float32(w), float32(s), float32(e), float32(n)
-		lat, lon := ix.lat, ix.lon
-		not := t.Not
-		var fl filter
-		var rf rangeFilter
-		if W <= E {
-			fl, rf = pred(func(i int32) bool {
-				y, x := lat[i], lon[i]
-				return (y >= S && y <= N && x >= W && x <= E) != not
-			})
-		} else {
-			fl, rf = pred(func(i int32) bool {
-				y, x := lat[i], lon[i]
-				return (y >= S && y <= N && (x >= W || x <= E)) != not
-			})
-		}
+		fl, rf := bboxFilter(ix.lat, ix.lon, W, S, E, N, t.Not)
 		return fl, rf, nil
 	}
 	return nil, nil, query.Errorf(t.Pos, f.Name, "%s cannot be used here", f.Name)
@@ -500,23 +499,76 @@ func (ix *Index) dateTerm(t *query.Term, f query.Field) (filter, rangeFilter, er
 	s0, _ := slices.BinarySearch(ix.dStart, L)
 	s1, _ := slices.BinarySearch(ix.dStart, int32(min(int64(H)+1, math.MaxInt32)))
 	sure0, sure1 := int32(s0), int32(s1)
-	fl, rf := pred(func(i int32) bool {
-		return (i >= sure0 && i < sure1) || (start[i] <= H && end[i] >= L && end[i] != noDay)
-	})
+	overlaps := func(sel []int32) []int32 {
+		n := 0
+		for _, i := range sel {
+			sel[n] = i
+			n += b2i((i >= sure0 && i < sure1) || (start[i] <= H && end[i] >= L))
+		}
+		return sel[:n]
+	}
 	return func(sel []int32) []int32 {
 			if len(sel) > 0 && sel[0] >= sure0 && sel[len(sel)-1] < sure1 {
 				return sel
 			}
-			return fl(sel)
+			return overlaps(sel)
 		}, func(lo, hi int32, out []int32) []int32 {
-			if lo >= sure0 && hi <= sure1 {
-				for i := lo; i < hi; i++ {
-					out = append(out, i)
-				}
-				return out
+			k := len(out)
+			out = slices.Grow(out, int(hi-lo))[:k+int(hi-lo)]
+			for i := lo; i < hi; i++ {
+				out[k] = i
+				k += b2i((i >= sure0 && i < sure1) || (start[i] <= H && end[i] >= L))
 			}
-			return rf(lo, hi, out)
+			return out[:k]
 		}, nil
+}
+
+func inBox(y, x, W, S, E, N float32, wrap, not bool) bool {
+	return (y >= S && y <= N && ((!wrap && x >= W && x <= E) || (wrap && (x >= W || x <= E)))) != not
+}
+
+// intRange keeps rows whose value v has 0 <= v-lo <= w (unsigned: one
+// comparison).
+func intRange(vals []int32, lo int32, w uint32) (filter, rangeFilter) {
+	return func(sel []int32) []int32 {
+			n := 0
+			for _, i := range sel {
+				sel[n] = i
+				n += b2i(uint32(vals[i]-lo) <= w)
+			}
+			return sel[:n]
+		}, func(lo0, hi int32, out []int32) []int32 {
+			k := len(out)
+			out = slices.Grow(out, int(hi-lo0))[:k+int(hi-lo0)]
+			for i, v := range vals[lo0:hi] {
+				out[k] = lo0 + int32(i)
+				k += b2i(uint32(v-lo) <= w)
+			}
+			return out[:k]
+		}
+}
+
+// bboxFilter keeps rows inside (or, with not, outside) a box; W > E wraps
+// around the antimeridian. Unknown coordinates (NaN) are never inside.
+func bboxFilter(lat, lon []float32, W, S, E, N float32, not bool) (filter, rangeFilter) {
+	wrap := W > E
+	return func(sel []int32) []int32 {
+			n := 0
+			for _, i := range sel {
+				sel[n] = i
+				n += b2i(inBox(lat[i], lon[i], W, S, E, N, wrap, not))
+			}
+			return sel[:n]
+		}, func(lo, hi int32, out []int32) []int32 {
+			k := len(out)
+			out = slices.Grow(out, int(hi-lo))[:k+int(hi-lo)]
+			lat, lon := lat[lo:hi], lon[lo:hi]
+			for i := range lat {
+				out[k] = lo + int32(i)
+				k += b2i(inBox(lat[i], lon[i], W, S, E, N, wrap, not))
+			}
+			return out[:k]
+		}
 }
 
 // actorCodes resolves an actor term to every actor code it can match on
@@ -677,6 +729,24 @@ func (p *plan) matching(row int32, buf []uint32) []uint32 {
 }
 
 func (p *plan) attrFilter() filter {
+	if !p.ordered && len(p.attrNeg) == 0 && len(p.attrPos) == 1 {
+		// The common case (one statement term, a rule without an order):
+		// the counting test inline, no statement list.
+		ix, S, basisOK, pred := p.ix, p.S, p.basisOK, p.attrPos[0]
+		aOff, aStated, aStop, aBasis := ix.aOff, ix.aStated, ix.aStop, ix.aBasis
+		return func(sel []int32) []int32 {
+			n := 0
+			for _, row := range sel {
+				found := false
+				for a := aOff[row]; a < aOff[row+1] && !found; a++ {
+					found = aStated[a] <= S && aStop[a] > S && basisOK[aBasis[a]] && pred(a, row)
+				}
+				sel[n] = row
+				n += b2i(found)
+			}
+			return sel[:n]
+		}
+	}
 	return func(sel []int32) []int32 {
 		var buf []uint32
 		out := sel[:0]
