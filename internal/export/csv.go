@@ -111,6 +111,7 @@ func tables() []table {
 			{name: "superseded_on", typ: "date", desc: "when a later statement replaced it: " + dateDesc},
 			{name: "retracted_on", typ: "date", desc: "when it was withdrawn: " + dateDesc},
 			{name: "note", typ: "text", desc: "note"},
+			{name: "tlp", typ: "code", desc: "the statement's own TLP 2.0 marking; empty is clear (its effective marking is the most restrictive of this and its sources')", values: plotline.TLPs},
 		}},
 		{tAttributionSources, "the sources each statement cites, in order, with an Admiralty grade for that statement", []column{
 			{name: "attribution", typ: "id", desc: "attributions.csv ID"},
@@ -209,7 +210,7 @@ func WriteCSV(dir string, d *Data) error {
 			strings.Join(in.Sources, ";"), in.Origin, in.OriginID)
 		for _, a := range in.Attributions {
 			add(tAttributions, a.ID, in.ID, a.ActorID, names[a.ActorID], a.Basis, a.AssertedBy, a.StatedOn.String(), a.Link,
-				a.Likelihood, a.Confidence, a.SupersededOn.String(), a.RetractedOn.String(), a.Note)
+				a.Likelihood, a.Confidence, a.SupersededOn.String(), a.RetractedOn.String(), a.Note, a.TLP)
 			for _, r := range a.Sources {
 				add(tAttributionSources, a.ID, r.ID, r.Reliability, r.Credibility)
 			}
@@ -307,7 +308,7 @@ func ReadCSV(dir string) (*Data, error) {
 		a := &plotline.Attribution{ID: r.get("id"), IncidentID: r.get("incident"), ActorID: r.get("actor"), Basis: r.get("basis"),
 			AssertedBy: r.get("asserted_by"), StatedOn: r.date("stated_on"), Link: r.get("link"), Likelihood: r.get("likelihood"),
 			Confidence: r.get("confidence"), SupersededOn: r.date("superseded_on"), RetractedOn: r.date("retracted_on"), Note: r.get("note"),
-			Sources: []plotline.SourceRef{}}
+			TLP: r.get("tlp"), Sources: []plotline.SourceRef{}}
 		if _, dup := attrs[a.ID]; dup {
 			return r.fail("id", "attribution %q appears twice", a.ID)
 		}

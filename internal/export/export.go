@@ -11,6 +11,7 @@ package export
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
 	"time"
@@ -38,8 +39,11 @@ type Options struct {
 	// Counted, when set, keeps only the statements a counting rule counts
 	// (analysis.Rule.Counted). Incidents with none are kept, unattributed.
 	Counted func(in *plotline.Incident, day plotline.Day) []plotline.Attribution
-	// MaxTLP is the most restricted TLP 2.0 marking allowed; sources marked
-	// above it are withheld. Empty means DefaultMaxTLP.
+	// MaxTLP is the most restricted TLP 2.0 marking allowed, applied as a
+	// clearance (plotline.Visibility): sources marked above it, statements
+	// whose effective marking is above it, and records resting only on
+	// withheld sources are left out. Empty means DefaultMaxTLP; a server
+	// exporting for a user passes CeilingFor.
 	MaxTLP string
 	// AllActors exports every releasable actor and affiliation, not only the
 	// actors the exported statements name and the units above them.
@@ -77,14 +81,7 @@ type Data struct {
 }
 
 // Withheld counts records left out of an export for their TLP marking.
-type Withheld struct {
-	Sources, Actors, Affiliations, Incidents, Attributions int
-}
-
-// Any reports whether anything was withheld.
-func (w Withheld) Any() bool {
-	return w.Sources+w.Actors+w.Affiliations+w.Incidents+w.Attributions > 0
-}
+type Withheld = plotline.Withheld
 
 // TLPRank orders TLP 2.0 labels from least to most restricted; -1 for an
 // unknown label.
@@ -102,6 +99,27 @@ func ParseTLP(s string) (string, error) {
 	return v, nil
 }
 
+// CeilingFor returns the TLP ceiling of an export made on behalf of the
+// acting user of ctx (plotline.Acting), e.g. by the server: the user's
+// clearance when requested is empty, else requested lowered to it.
+func CeilingFor(ctx context.Context, requested string) (string, error) {
+	clearance := plotline.Acting(ctx).Clearance
+	if TLPRank(clearance) < 0 {
+		clearance = "clear" // an unknown clearance sees the least
+	}
+	if requested == "" {
+		return ParseTLP(clearance)
+	}
+	t, err := ParseTLP(requested)
+	if err != nil {
+		return "", err
+	}
+	if !plotline.TLPAllows(clearance, t) {
+		return ParseTLP(clearance)
+	}
+	return t, nil
+}
+
 // Select narrows snap to what opt asks for. Restricted sources are removed
 // first, so neither the filter nor the output can reveal what rests on them.
 func Select(snap *plotline.Snapshot, opt Options) (*Data, error) {
@@ -113,33 +131,29 @@ func Select(snap *plotline.Snapshot, opt Options) (*Data, error) {
 	if opt.AsOf != nil {
 		d.Meta.AsOf = opt.AsOf.String()
 	}
-	limit := TLPRank(maxTLP)
-	open := map[string]bool{}
+	// The ceiling is a clearance: plotline.Visibility applies the same rules
+	// as every other view (markings.go).
+	vis := plotline.Visibility{Clearance: maxTLP, Marks: plotline.SourceMarks(snap.Sources)}
 	for _, s := range snap.Sources {
-		if r := TLPRank(s.TLP); r >= 0 && r <= limit {
-			open[s.ID] = true
-		} else {
+		if !vis.Source(&s) {
 			d.Withheld.Sources++
 		}
-	}
-	keep := func(ids []string) []string {
-		return slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !open[id] })
 	}
 
 	actors := map[string]plotline.Actor{}
 	for _, a := range snap.Actors {
-		if a.Sources = keep(a.Sources); len(a.Sources) == 0 {
+		var ok bool
+		if a, ok = vis.Actor(a); !ok || len(a.Sources) == 0 {
 			d.Withheld.Actors++
 			continue
 		}
 		actors[a.ID] = a
 	}
+	vis.ActorHidden = func(id string) bool { _, ok := actors[id]; return !ok }
 	var affs []plotline.Affiliation
 	for _, f := range snap.Affiliations {
-		f.Sources = keep(f.Sources)
-		_, child := actors[f.ChildID]
-		_, parent := actors[f.ParentID]
-		if len(f.Sources) == 0 || !child || !parent {
+		var ok bool
+		if f, ok = vis.Affiliation(f); !ok || len(f.Sources) == 0 {
 			d.Withheld.Affiliations++
 			continue
 		}
@@ -154,11 +168,15 @@ func Select(snap *plotline.Snapshot, opt Options) (*Data, error) {
 				continue
 			}
 		}
-		if in.Sources = keep(in.Sources); len(in.Sources) == 0 {
-			d.Withheld.Incidents++
+		in, w, ok := vis.Incident(in)
+		d.Withheld.Incidents += w.Incidents
+		d.Withheld.Attributions += w.Attributions
+		if !ok || len(in.Sources) == 0 {
+			if ok {
+				d.Withheld.Incidents++
+			}
 			continue
 		}
-		in.Attributions = d.releasable(in.Attributions, open, actors)
 		if opt.Filter != nil && !opt.Filter(&in) {
 			continue
 		}
@@ -178,21 +196,6 @@ func Select(snap *plotline.Snapshot, opt Options) (*Data, error) {
 	d.Actors, d.Affiliations = closure(actors, affs, named, opt.AllActors)
 	d.Sources = cited(snap.Sources, d)
 	return d, nil
-}
-
-// releasable keeps the statements that rest on at least one open source and
-// name a releasable actor, with the restricted citations removed.
-func (d *Data) releasable(as []plotline.Attribution, open map[string]bool, actors map[string]plotline.Actor) []plotline.Attribution {
-	var out []plotline.Attribution
-	for _, a := range as {
-		a.Sources = slices.DeleteFunc(slices.Clone(a.Sources), func(r plotline.SourceRef) bool { return !open[r.ID] })
-		if _, ok := actors[a.ActorID]; !ok || len(a.Sources) == 0 {
-			d.Withheld.Attributions++
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 // sortStatements orders statements as the stores do: by day stated, then ID.
