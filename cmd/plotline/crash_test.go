@@ -48,7 +48,6 @@ type crashAck struct {
 	id      string // incident ID
 	change  int64  // change that recorded it
 	summary string // the marker the edit wrote
-	attrs   int    // statements created with it (POST), -1 for a PUT
 }
 
 type crashStats struct {
@@ -80,14 +79,16 @@ func TestCrash(t *testing.T) {
 	t.Logf("crash test: %d runs, seed %d (PLOTLINE_CRASH_SEED=%d reproduces the delays)", runs, seed, seed)
 
 	dir := t.TempDir()
+	start := time.Now()
 	c := &crasher{t: t, dir: dir, bin: buildPlotline(t, dir), db: filepath.Join(dir, "crash.db")}
+	t.Logf("go build took %s", time.Since(start).Round(time.Millisecond))
 	c.exec(false, "--db", c.db, "dataset", "load")
 	c.exec(false, "gen", "--csv", "acled", "--out", filepath.Join(dir, "base.csv"), "--rows", strconv.Itoa(crashRows), "--seed", "1")
 	c.readBase(filepath.Join(dir, "base.csv"))
 
 	// A first, complete import sets the expected counts and how long an
 	// import takes here, which scales the kill delays.
-	start := time.Now()
+	start = time.Now()
 	out := c.exec(false, "--db", c.db, "import", "acled", c.importFile(0), "--quiet")
 	c.importTime = time.Since(start)
 	c.expectIncidents, c.expectAttrs = crashRows, c.countImported(0, "attribution")
@@ -238,7 +239,9 @@ func (c *crasher) open() *sql.DB {
 func (c *crasher) importRun(r int, rng *rand.Rand, st *crashStats) {
 	t := c.t
 	file := c.importFile(r)
-	delay := time.Duration(float64(c.importTime) * (0.05 + 0.9*rng.Float64()))
+	// Up to a little past the expected end, so that some kills land in or
+	// just after the commit.
+	delay := time.Duration(float64(c.importTime) * (0.05 + 1.1*rng.Float64()))
 	cmd := exec.Command(c.bin, "--db", c.db, "import", "acled", file, "--quiet")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -339,10 +342,23 @@ func (c *crasher) editRun(r int, rng *rand.Rand, st *crashStats) {
 	client := &http.Client{}
 	var inFlight atomic.Int64
 	var wg sync.WaitGroup
+	acked := make(chan struct{})
+	var once sync.Once
 	for w := range crashEditConns {
-		wg.Go(func() { c.editLoop(ctx, client, base, r, w, &inFlight) })
+		wg.Go(func() { c.editLoop(ctx, client, base, r, w, &inFlight, func() { once.Do(func() { close(acked) }) }) })
 	}
-	delay := time.Duration(100+rng.IntN(1400)) * time.Millisecond
+	// The random delay runs from the run's first acknowledged edit, so that
+	// every run has an edit to lose however slow the machine is.
+	select {
+	case <-acked:
+	case <-time.After(60 * time.Second): // a hang guard, not a timing assertion
+		cmd.Process.Kill() //nolint:errcheck // failing anyway
+		cmd.Wait()         //nolint:errcheck // failing anyway
+		logMu.Lock()
+		defer logMu.Unlock()
+		t.Fatalf("run %d: no edit was acknowledged:\n%s", r, logs.String())
+	}
+	delay := time.Duration(rng.IntN(1500)) * time.Millisecond
 	time.Sleep(delay)
 	busy := inFlight.Load() > 0
 	if err := cmd.Process.Kill(); err != nil {
@@ -354,13 +370,16 @@ func (c *crasher) editRun(r int, rng *rand.Rand, st *crashStats) {
 	if busy {
 		st.editKills++
 	}
-	t.Logf("run %d: serve killed after %s of edits (requests in flight: %v); %d edits acknowledged so far", r, delay.Round(time.Millisecond), busy, len(c.acks))
+	c.mu.Lock()
+	n := len(c.acks)
+	c.mu.Unlock()
+	t.Logf("run %d: serve killed %s after the first acknowledged edit (requests in flight: %v); %d edits acknowledged so far", r, delay.Round(time.Millisecond), busy, n)
 }
 
 // editLoop edits until ctx ends or the server dies: client 0 replaces the
 // summary of existing incidents (PUT), the others create incidents with two
 // statements each (POST, one batch). Only 2xx answers are recorded.
-func (c *crasher) editLoop(ctx context.Context, client *http.Client, base string, r, w int, inFlight *atomic.Int64) {
+func (c *crasher) editLoop(ctx context.Context, client *http.Client, base string, r, w int, inFlight *atomic.Int64, onAck func()) {
 	tmpl, err := crashJSON(ctx, client, "GET", base+"/api/v1/incidents/2024-01-28-tur-istanbul-church", nil)
 	if err != nil {
 		return
@@ -371,7 +390,6 @@ func (c *crasher) editLoop(ctx context.Context, client *http.Client, base string
 		var (
 			method, path string
 			body         map[string]any
-			attrs        = -1
 		)
 		if w == 0 {
 			id := targets[k%len(targets)]
@@ -400,7 +418,7 @@ func (c *crasher) editLoop(ctx context.Context, client *http.Client, base string
 				list = append(list, m)
 			}
 			in["attributions"] = list
-			method, path, body, attrs = "POST", "/api/v1/incidents", in, len(list)
+			method, path, body = "POST", "/api/v1/incidents", in
 		}
 		inFlight.Add(1)
 		res, err := crashJSON(ctx, client, method, base+path, body)
@@ -411,8 +429,9 @@ func (c *crasher) editLoop(ctx context.Context, client *http.Client, base string
 		change := int64(res["change"].(map[string]any)["id"].(float64))
 		id := res["record"].(map[string]any)["id"].(string)
 		c.mu.Lock()
-		c.acks = append(c.acks, crashAck{id: id, change: change, summary: marker, attrs: attrs})
+		c.acks = append(c.acks, crashAck{id: id, change: change, summary: marker})
 		c.mu.Unlock()
+		onAck()
 	}
 }
 
