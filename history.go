@@ -26,6 +26,8 @@ type HistoryChange struct {
 	RecordedAt int64 // unix nanoseconds
 	RecordedBy string
 	Note       string
+	Action     string // "" reads as ActionEdit
+	Target     int64
 }
 
 // HistoryVersion is one stored version of a record exactly as stored.
@@ -39,6 +41,7 @@ type HistoryVersion struct {
 	RecTo    int64
 	Deleted  bool
 	Data     []byte
+	Status   string // "" reads as StatusPublished
 }
 
 // HistoryExporter streams a store's whole history: every change (by ID),

@@ -24,6 +24,11 @@ const (
 type AsOf struct {
 	Stated   *Day
 	Recorded *time.Time
+	// IncludeDrafts reads each record's pending draft (awaiting review or
+	// returned) in place of its published version. Only reads of the present
+	// (Recorded nil) see drafts; callers set it for analysts and reviewers
+	// only (see workflow.go).
+	IncludeDrafts bool
 }
 
 // Batch is one set of writes applied in a single transaction and recorded as
@@ -32,6 +37,10 @@ type AsOf struct {
 type Batch struct {
 	By   string // who makes the change (user name, "dataset", "import:gtd")
 	Note string // why
+	// Draft stores the batch's versions as a draft awaiting review instead
+	// of publishing them: default reads, counts and reports do not see it
+	// until a reviewer publishes it (see workflow.go).
+	Draft bool
 
 	Sources      []Source
 	Actors       []Actor
@@ -58,6 +67,12 @@ type Change struct {
 	Updated    int       `json:"updated"`
 	Unchanged  int       `json:"unchanged"`
 	Deleted    int       `json:"deleted"`
+
+	// Action is what kind of change this is (ActionEdit, ActionDraft,
+	// ActionPublish, ActionReturn, ActionRevert); Target is the change a
+	// publish, return or revert acts on.
+	Action string `json:"action,omitempty"`
+	Target int64  `json:"target,omitempty"`
 }
 
 // IncidentFilter narrows a list of incidents. Empty fields do not filter.

@@ -103,6 +103,11 @@ func (db *DB) Apply(ctx context.Context, b *plotline.Batch) (*plotline.Change, e
 	if err != nil {
 		return nil, err
 	}
+	if b.Draft {
+		if err := keepAsDraft(ctx, tx, ch); err != nil {
+			return nil, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
 	}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -36,13 +37,13 @@ func (db *DB) ExportHistory(ctx context.Context, change func(plotline.HistoryCha
 		return fmt.Errorf("export: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only transaction
-	rows, err := tx.QueryContext(ctx, `SELECT id, recorded_at, recorded_by, note FROM changes ORDER BY id`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, recorded_at, recorded_by, note, action, coalesce(target, 0) FROM changes ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("export changes: %w", err)
 	}
 	for rows.Next() {
 		var c plotline.HistoryChange
-		if err := rows.Scan(&c.ID, &c.RecordedAt, &c.RecordedBy, &c.Note); err != nil {
+		if err := rows.Scan(&c.ID, &c.RecordedAt, &c.RecordedBy, &c.Note, &c.Action, &c.Target); err != nil {
 			rows.Close()
 			return fmt.Errorf("export changes: %w", err)
 		}
@@ -64,7 +65,7 @@ func (db *DB) ExportHistory(ctx context.Context, change func(plotline.HistoryCha
 }
 
 func exportVersions(ctx context.Context, tx *sql.Tx, kind string, version func(plotline.HistoryVersion) error) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, version, change_id, rec_from, rec_to, deleted, data FROM `+kind+`_v ORDER BY id, version`)
+	rows, err := tx.QueryContext(ctx, `SELECT id, version, change_id, rec_from, rec_to, deleted, data, status FROM `+kind+`_v ORDER BY id, version`)
 	if err != nil {
 		return err
 	}
@@ -73,7 +74,7 @@ func exportVersions(ctx context.Context, tx *sql.Tx, kind string, version func(p
 		v := plotline.HistoryVersion{Kind: kind}
 		var to sql.NullInt64
 		var data sql.NullString
-		if err := rows.Scan(&v.ID, &v.Version, &v.ChangeID, &v.RecFrom, &to, &v.Deleted, &data); err != nil {
+		if err := rows.Scan(&v.ID, &v.Version, &v.ChangeID, &v.RecFrom, &to, &v.Deleted, &data, &v.Status); err != nil {
 			return err
 		}
 		v.RecTo = to.Int64
@@ -127,7 +128,13 @@ func (l *loader) exec(ctx context.Context, q string, args ...any) error {
 }
 
 func (l *loader) AddChange(ctx context.Context, c plotline.HistoryChange) error {
-	err := l.exec(ctx, `INSERT INTO changes (id, recorded_at, recorded_by, note) VALUES (?, ?, ?, ?)`, c.ID, c.RecordedAt, c.RecordedBy, c.Note)
+	action := cmp.Or(c.Action, plotline.ActionEdit)
+	var target any
+	if c.Target != 0 {
+		target = c.Target
+	}
+	err := l.exec(ctx, `INSERT INTO changes (id, recorded_at, recorded_by, note, action, target) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.RecordedAt, c.RecordedBy, c.Note, action, target)
 	if err != nil {
 		return fmt.Errorf("import change %d: %w", c.ID, err)
 	}
@@ -141,12 +148,12 @@ func (l *loader) AddVersion(ctx context.Context, v plotline.HistoryVersion) erro
 	if err := l.exec(ctx, `INSERT OR IGNORE INTO `+v.Kind+` (id) VALUES (?)`, v.ID); err != nil {
 		return fmt.Errorf("import %s %q: %w", v.Kind, v.ID, err)
 	}
-	cols := []string{"id", "version", "change_id", "rec_from", "rec_to", "deleted"}
+	cols := []string{"id", "version", "change_id", "rec_from", "rec_to", "deleted", "status"}
 	var to any
 	if v.RecTo != 0 {
 		to = v.RecTo
 	}
-	vals := []any{v.ID, v.Version, v.ChangeID, v.RecFrom, to, v.Deleted}
+	vals := []any{v.ID, v.Version, v.ChangeID, v.RecFrom, to, v.Deleted, cmp.Or(v.Status, plotline.StatusPublished)}
 	if v.Data != nil {
 		extra, extraVals, err := derivedColumns(v.Kind, v.Data)
 		if err != nil {

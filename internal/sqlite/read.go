@@ -26,6 +26,17 @@ func current(asOf plotline.AsOf) (string, []any) {
 	return `v.rec_from <= ? AND (v.rec_to IS NULL OR v.rec_to > ?) AND v.deleted = 0`, []any{t, t}
 }
 
+// currentIn is current for the version table of kind, reading pending
+// drafts in place of published versions when asOf asks for them (present
+// reads only: a draft is never current at any record instant).
+func currentIn(kind string, asOf plotline.AsOf) (string, []any) {
+	if !asOf.IncludeDrafts || asOf.Recorded != nil {
+		return current(asOf)
+	}
+	return `v.deleted = 0 AND (v.status IN ('draft', 'returned') OR (v.rec_to IS NULL AND NOT EXISTS
+		(SELECT 1 FROM ` + kind + `_v d WHERE d.id = v.id AND d.status IN ('draft', 'returned'))))`, nil
+}
+
 // selectData runs q (which must select the data column) and decodes each row into a new T.
 func selectData[T any](ctx context.Context, db *sql.DB, q string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, q, args...)
@@ -49,7 +60,7 @@ func selectData[T any](ctx context.Context, db *sql.DB, q string, args ...any) (
 }
 
 func listAll[T any](ctx context.Context, db *DB, kind string, asOf plotline.AsOf) ([]T, error) {
-	cond, args := current(asOf)
+	cond, args := currentIn(kind, asOf)
 	out, err := selectData[T](ctx, db.read, `SELECT v.data FROM `+kind+`_v v WHERE `+cond+` ORDER BY v.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", kind, err)
@@ -58,7 +69,7 @@ func listAll[T any](ctx context.Context, db *DB, kind string, asOf plotline.AsOf
 }
 
 func getOne[T any](ctx context.Context, db *DB, kind, id string, asOf plotline.AsOf) (*T, error) {
-	cond, args := current(asOf)
+	cond, args := currentIn(kind, asOf)
 	out, err := selectData[T](ctx, db.read, `SELECT v.data FROM `+kind+`_v v WHERE v.id = ? AND `+cond, append([]any{id}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("get %s %q: %w", kind, id, err)
@@ -108,7 +119,7 @@ func (db *DB) Incident(ctx context.Context, id string, asOf plotline.AsOf) (*plo
 
 // Incidents lists incidents ordered by date then ID, with their attributions.
 func (db *DB) Incidents(ctx context.Context, f plotline.IncidentFilter, asOf plotline.AsOf) ([]plotline.Incident, error) {
-	cond, args := current(asOf)
+	cond, args := currentIn(plotline.RecIncident, asOf)
 	where := []string{cond}
 	if len(f.IDs) > 0 {
 		ids, _ := json.Marshal(f.IDs) // a []string always marshals
@@ -175,7 +186,7 @@ func (db *DB) fillAttributions(ctx context.Context, list []plotline.Incident, as
 	if len(list) == 0 {
 		return nil
 	}
-	cond, args := current(asOf)
+	cond, args := currentIn(plotline.RecAttribution, asOf)
 	q := `SELECT v.data FROM attribution_v v WHERE ` + cond
 	if len(list) <= 500 {
 		ids := make([]string, len(list))
@@ -215,7 +226,7 @@ func sortAttributions(as []plotline.Attribution) {
 // Snapshot reads every current record at the record-time point of asOf.
 // World time is left to the caller.
 func (db *DB) Snapshot(ctx context.Context, asOf plotline.AsOf) (*plotline.Snapshot, error) {
-	rec := plotline.AsOf{Recorded: asOf.Recorded}
+	rec := plotline.AsOf{Recorded: asOf.Recorded, IncludeDrafts: asOf.IncludeDrafts}
 	s := &plotline.Snapshot{}
 	var err error
 	if s.Sources, err = db.Sources(ctx, rec); err != nil {
@@ -238,8 +249,9 @@ func (db *DB) History(ctx context.Context, ref plotline.Ref) ([]plotline.Version
 	if !validKind(ref.Kind) {
 		return nil, plotline.FieldError("kind", "%q is not a record kind", ref.Kind)
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT v.version, c.recorded_at, c.recorded_by, c.note, v.deleted, v.data
-		FROM `+ref.Kind+`_v v JOIN changes c ON c.id = v.change_id WHERE v.id = ? ORDER BY v.version`, ref.ID)
+	// Drafts (negative versions) take their place in record time.
+	rows, err := db.read.QueryContext(ctx, `SELECT v.version, c.recorded_at, c.recorded_by, c.note, v.deleted, v.data, v.change_id, v.status
+		FROM `+ref.Kind+`_v v JOIN changes c ON c.id = v.change_id WHERE v.id = ? ORDER BY v.rec_from, v.version`, ref.ID)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
@@ -249,7 +261,7 @@ func (db *DB) History(ctx context.Context, ref plotline.Ref) ([]plotline.Version
 		v := plotline.Version{Kind: ref.Kind, ID: ref.ID}
 		var at int64
 		var data sql.NullString
-		if err := rows.Scan(&v.Version, &at, &v.RecordedBy, &v.Note, &v.Deleted, &data); err != nil {
+		if err := rows.Scan(&v.Version, &at, &v.RecordedBy, &v.Note, &v.Deleted, &data, &v.ChangeID, &v.Status); err != nil {
 			return nil, err
 		}
 		v.RecordedAt = timeOf(at)
@@ -272,7 +284,7 @@ func (db *DB) Changes(ctx context.Context, limit int) ([]plotline.Change, error)
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT id, recorded_at, recorded_by, note FROM changes ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := db.read.QueryContext(ctx, `SELECT id, recorded_at, recorded_by, note, action, coalesce(target, 0) FROM changes ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("changes: %w", err)
 	}
@@ -281,7 +293,7 @@ func (db *DB) Changes(ctx context.Context, limit int) ([]plotline.Change, error)
 	for rows.Next() {
 		var c plotline.Change
 		var at int64
-		if err := rows.Scan(&c.ID, &at, &c.RecordedBy, &c.Note); err != nil {
+		if err := rows.Scan(&c.ID, &at, &c.RecordedBy, &c.Note, &c.Action, &c.Target); err != nil {
 			return nil, err
 		}
 		c.RecordedAt = timeOf(at)

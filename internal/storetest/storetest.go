@@ -33,6 +33,12 @@ func Run(t *testing.T, open Opener) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
 	}
+	for _, tt := range workflowTests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			tt.fn(t, s, workflow(t, s))
+		})
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
