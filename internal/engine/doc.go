@@ -64,21 +64,37 @@
 //
 // Incidents are rows sorted by earliest date; categorical columns are
 // dictionary-coded (uint8/uint16/uint32), numbers are int32 (-1 unknown),
-// coordinates float32 (NaN unknown). Statements are kept per incident (CSR
-// layout) with the fields counting rules need. Posting lists (incident rows
-// per country, event type and actor) and the date order narrow the rows a
-// query scans; remaining terms are applied column by column to selection
-// vectors, in parallel chunks. Text terms go to the store's full-text index
-// (SQLite FTS5 over title and summary) and are intersected with the rest;
-// the notes text itself never enters memory. The organisation graph is
-// precomputed per actor as date segments (ancestors and home countries
-// constant within a segment), so ACTOR+, roll-ups and external cost one
-// lookup per statement.
+// coordinates float32 (NaN unknown); a column equal to another (disclosure
+// dates that are the incident dates) shares its memory. Statements are kept
+// per incident (CSR layout) with the fields counting rules need. Posting
+// lists (incident rows per country, event type and actor), a one-degree
+// grid of the rows with coordinates, and the date order narrow the rows a
+// query scans; the cheapest candidate list (a union costs more than one
+// list) drives the scan when it holds under a quarter of the date range.
+// Remaining terms are applied column by column to selection vectors, in
+// parallel chunks: the first filter reads row ranges directly, the hot ones
+// are branch-free loops without a call per row, and a one-range date term
+// checks only the rows that start before the range. Text terms go to the
+// store's full-text index (SQLite FTS5 over title and summary) and are
+// intersected with the rest; the notes text itself never enters memory. The
+// organisation graph is precomputed per actor as date segments (ancestors
+// and home countries constant within a segment), so ACTOR+, roll-ups and
+// external cost one lookup per statement.
+//
+// # Building
+//
+// A Source feeds the index in parts (Loader.Parts) that may load
+// concurrently, each with its own dictionaries; finish merges the
+// dictionaries once, remaps the codes, sorts the rows by date and lays the
+// columns out in parallel. The SQLite store splits the current incidents
+// into ID ranges, reads each range's incidents and attributions from covering
+// expression indexes (migration 0004: one joined value per row, never the
+// JSON data or notes), one read transaction per worker, all at the same
+// last change. Past record instants are read from the tables.
 //
 // # Freshness
 //
 // Refresh compares the store's last change ID with the index's and rebuilds
 // (off to the side; readers keep the old index until the new one is swapped
-// in). Rebuilding is complete rather than incremental: 2.5 M incidents build
-// in seconds.
+// in). Rebuilding is complete rather than incremental.
 package engine
