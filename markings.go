@@ -1,6 +1,7 @@
 package plotline
 
 import (
+	"bytes"
 	"context"
 	"slices"
 )
@@ -264,4 +265,48 @@ func (v Visibility) Snapshot(snap *Snapshot) (*Snapshot, Withheld) {
 		}
 	}
 	return out, w
+}
+
+// Markings is a store's restricted material: the marking of every source
+// marked above CLEAR, and every current statement that has a marking of its
+// own or cites one of those sources. Everything else is CLEAR.
+type Markings struct {
+	Sources    map[string]string
+	Statements []Attribution
+}
+
+// MarkingReader is implemented by stores that can list their restricted
+// material without reading every record in full (the analytics engine uses
+// it to answer for a clearance below RED).
+type MarkingReader interface {
+	Markings(ctx context.Context, asOf AsOf) (*Markings, error)
+}
+
+// MarkedStatement reports whether the JSON of a stored statement may carry
+// a marking of its own or cite one of the restricted sources: a cheap
+// prefilter for stores. It never rejects a statement that does (inside JSON
+// strings quotes are escaped, so the keys it looks for cannot come from text).
+func MarkedStatement(data []byte, restricted map[string]string) bool {
+	if bytes.Contains(data, []byte(`"tlp":"`)) {
+		return true
+	}
+	if len(restricted) == 0 {
+		return false
+	}
+	key := []byte(`"id":"`)
+	for {
+		i := bytes.Index(data, key)
+		if i < 0 {
+			return false
+		}
+		data = data[i+len(key):]
+		j := bytes.IndexByte(data, '"')
+		if j < 0 {
+			return false
+		}
+		if _, ok := restricted[string(data[:j])]; ok {
+			return true
+		}
+		data = data[j:]
+	}
 }

@@ -2,6 +2,7 @@ package plotline_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"testing"
 
@@ -154,5 +155,28 @@ func TestAttributionTLPValidated(t *testing.T) {
 	a.TLP = "amber+strict"
 	if errs := a.Validate(); len(errs) != 0 {
 		t.Errorf("errors %v; want none", errs)
+	}
+}
+
+func TestMarkedStatement(t *testing.T) {
+	restricted := map[string]string{"red-src": "red"}
+	for _, tt := range []struct {
+		a    plotline.Attribution
+		want bool
+	}{
+		{plotline.Attribution{ID: "x/a", Sources: []plotline.SourceRef{{ID: "clear-src"}}}, false},
+		{plotline.Attribution{ID: "x/a", Sources: []plotline.SourceRef{{ID: "clear-src"}, {ID: "red-src"}}}, true},
+		{plotline.Attribution{ID: "x/a", TLP: "green", Sources: []plotline.SourceRef{{ID: "clear-src"}}}, true},
+		// Text that spells the keys is escaped in JSON and never matches.
+		{plotline.Attribution{ID: "x/a", Note: `"tlp":"red" "id":"red-src"`, Sources: []plotline.SourceRef{{ID: "clear-src"}}}, false},
+		{plotline.Attribution{ID: "red-src-2", Sources: []plotline.SourceRef{{ID: "red-src-3"}}}, false},
+	} {
+		data, err := json.Marshal(tt.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plotline.MarkedStatement(data, restricted); got != tt.want {
+			t.Errorf("%s: %v; want %v", data, got, tt.want)
+		}
 	}
 }

@@ -1,0 +1,9 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/plotline-dev/plotline/internal/storetest"
+)
+
+func TestMarkings(t *testing.T) { storetest.Markings(t, MustOpenDB(t)) }
