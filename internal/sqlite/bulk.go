@@ -23,10 +23,20 @@ type importTx struct {
 	w      writer
 	ch     plotline.Change
 	stmts  map[string]*sql.Stmt
-	exists map[plotline.Ref]bool // references known to be current
+	exists map[plotline.Ref]bool // referenced records found current (not every record written: memory stays flat)
 	fts    string                // the suspended full-text trigger, to restore at commit
 	fresh  map[string]bool       // kind + ID namespace → nothing stored there before
 	done   bool
+
+	// Secondary indexes of a version table are dropped once this import
+	// has written as many versions to it as it held before (and at least
+	// deferAfter), and built again at commit: one sorted build instead of
+	// an index insert per version. deferred holds their CREATE statements;
+	// noDefer is set once a query that needs them has run.
+	written  map[string]int   // versions written per kind
+	before   map[string]int64 // versions stored per kind at the first write (max rowid)
+	deferred []string
+	noDefer  bool
 }
 
 // BeginImport starts a streaming import recorded as one change by by.
@@ -69,10 +79,12 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 	}
 	t := &importTx{
 		db: db, tx: tx, w: writer{tx: tx, change: id, at: at},
-		ch:     plotline.Change{ID: id, RecordedAt: timeOf(at), RecordedBy: by, Note: note},
-		stmts:  map[string]*sql.Stmt{},
-		exists: map[plotline.Ref]bool{},
-		fresh:  map[string]bool{},
+		ch:      plotline.Change{ID: id, RecordedAt: timeOf(at), RecordedBy: by, Note: note},
+		stmts:   map[string]*sql.Stmt{},
+		exists:  map[plotline.Ref]bool{},
+		fresh:   map[string]bool{},
+		written: map[string]int{},
+		before:  map[string]int64{},
 	}
 	if err := t.suspendFTS(ctx); err != nil {
 		tx.Rollback() //nolint:errcheck // the trigger error is the one to report
@@ -244,7 +256,68 @@ func (t *importTx) insertVersion(ctx context.Context, r row, version int) error 
 	if _, err := ins.ExecContext(ctx, vals...); err != nil {
 		return constraintError(r.kind, r.id, err)
 	}
-	t.exists[plotline.Ref{Kind: r.kind, ID: r.id}] = true
+	return t.wrote(ctx, r.kind)
+}
+
+// wrote counts a version written to kind and defers the secondary indexes
+// of its table when the import has become the larger part of it.
+func (t *importTx) wrote(ctx context.Context, kind string) error {
+	n := t.written[kind] + 1
+	t.written[kind] = n
+	if n == 1 {
+		var rows sql.NullInt64
+		if err := t.tx.QueryRowContext(ctx, `SELECT max(rowid) FROM `+kind+`_v`).Scan(&rows); err != nil {
+			return fmt.Errorf("%s: %w", kind, err)
+		}
+		t.before[kind] = rows.Int64 - 1 // the version just written is not "before"
+	}
+	if t.noDefer || n < t.db.deferAfter || int64(n) != max(t.before[kind], int64(t.db.deferAfter)) {
+		return nil
+	}
+	return t.deferIndexes(ctx, kind+"_v")
+}
+
+// deferIndexes drops the non-unique secondary indexes of table for the rest
+// of the import. Lookups the import itself makes use the primary keys;
+// those that need a secondary index call restoreIndexes first. Unique
+// indexes stay: a violation must fail the row that causes it.
+func (t *importTx) deferIndexes(ctx context.Context, table string) error {
+	rows, err := t.tx.QueryContext(ctx, `SELECT m.name, m.sql FROM sqlite_master m JOIN pragma_index_list(?) l ON l.name = m.name
+		WHERE m.type = 'index' AND l.origin = 'c' AND l."unique" = 0 AND m.sql IS NOT NULL ORDER BY m.name`, table)
+	if err != nil {
+		return fmt.Errorf("defer indexes of %s: %w", table, err)
+	}
+	var names, stmts []string
+	for rows.Next() {
+		var name, q string
+		if err := rows.Scan(&name, &q); err != nil {
+			rows.Close()
+			return err
+		}
+		names, stmts = append(names, name), append(stmts, q)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i, name := range names {
+		if _, err := t.tx.ExecContext(ctx, `DROP INDEX "`+strings.ReplaceAll(name, `"`, `""`)+`"`); err != nil {
+			return fmt.Errorf("defer index %s: %w", name, err)
+		}
+		t.deferred = append(t.deferred, stmts[i])
+	}
+	return nil
+}
+
+// restoreIndexes builds every deferred index now and defers no more.
+func (t *importTx) restoreIndexes(ctx context.Context) error {
+	t.noDefer = true
+	for len(t.deferred) > 0 {
+		if _, err := t.tx.ExecContext(ctx, t.deferred[0]); err != nil {
+			return fmt.Errorf("rebuild index: %w", err)
+		}
+		t.deferred = t.deferred[1:]
+	}
 	return nil
 }
 
@@ -424,6 +497,10 @@ func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident, sourc
 }
 
 func (t *importTx) staleAttributions(ctx context.Context, incident string, keep map[string]bool) ([]string, error) {
+	// Without its index on incident_id this is a scan of every attribution.
+	if err := t.restoreIndexes(ctx); err != nil {
+		return nil, err
+	}
 	s, err := t.stmt(ctx, `SELECT id FROM attribution_v WHERE incident_id = ? AND rec_to IS NULL AND deleted = 0`)
 	if err != nil {
 		return nil, err
@@ -463,6 +540,10 @@ func (t *importTx) Commit() (*plotline.Change, error) {
 	t.done = true
 	defer t.closeStmts()
 	ctx := context.Background()
+	if err := t.restoreIndexes(ctx); err != nil {
+		t.tx.Rollback() //nolint:errcheck // the index error is the one to report
+		return nil, err
+	}
 	if err := t.resumeFTS(ctx); err != nil {
 		t.tx.Rollback() //nolint:errcheck // the index error is the one to report
 		return nil, err

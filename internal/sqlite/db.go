@@ -34,13 +34,17 @@ type DB struct {
 
 	mu   sync.Mutex // guards last
 	last int64      // last recorded_at handed out, to keep the clock strictly increasing
+
+	// deferAfter is how many versions of a kind an import writes before it
+	// may defer that table's secondary indexes to commit (bulk.go).
+	deferAfter int
 }
 
 var _ plotline.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path and applies migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
-	db := &DB{Path: path, Now: time.Now}
+	db := &DB{Path: path, Now: time.Now, deferAfter: 50_000}
 	dsn := func(txlock string) string {
 		q := url.Values{}
 		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {

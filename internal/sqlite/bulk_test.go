@@ -1,0 +1,144 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/sqlite"
+	"github.com/plotline-dev/plotline/internal/storetest"
+)
+
+// schemaIndexes lists every index and trigger as stored.
+func schemaIndexes(t *testing.T, db *sqlite.DB) []string {
+	t.Helper()
+	rows, err := db.ReadDB().Query(`SELECT type || ' ' || name || ': ' || coalesce(sql, '') FROM sqlite_master WHERE type IN ('index', 'trigger') ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// importIncidents puts n copies of the fixture's incident as prefix:0 …,
+// each with the fixture's attributions less the last drop ones.
+func importIncidents(t *testing.T, tx plotline.ImportTx, prefix string, n, drop int) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		in := storetest.Fixture().Incidents[0]
+		in.ID = fmt.Sprintf("%s:%03d", prefix, i)
+		in.Attributions = in.Attributions[:len(in.Attributions)-drop]
+		for j := range in.Attributions {
+			in.Attributions[j].ID = fmt.Sprintf("%s/%d", in.ID, j)
+			in.Attributions[j].IncidentID = ""
+		}
+		if _, err := tx.PutIncident(ctx, &in); err != nil {
+			t.Fatalf("put %s: %v", in.ID, err)
+		}
+	}
+}
+
+func TestImportDefersIndexesToCommit(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	sqlite.SetImportDeferAfter(db, 10)
+	if _, err := db.Apply(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	want := schemaIndexes(t, db)
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.ReadDB().QueryRow(q, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	// A large first import into a namespace: indexes dropped on the way, back at commit.
+	tx, err := db.BeginImport(ctx, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	importIncidents(t, tx, "bulk", 30, 0)
+	if n := sqlite.DeferredIndexes(tx); n == 0 {
+		t.Errorf("30 incidents over a table of 1 and a threshold of 10: no index deferred")
+	}
+	if _, err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaIndexes(t, db); !slices.Equal(got, want) {
+		t.Errorf("indexes after commit:\n%q\nwant\n%q", got, want)
+	}
+	if n := count(`SELECT count(*) FROM attribution_v WHERE incident_id = 'bulk:017' AND rec_to IS NULL AND deleted = 0`); n != 3 {
+		t.Errorf("bulk:017 has %d current attributions; want 3", n)
+	}
+	var ok string
+	if err := db.ReadDB().QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+		t.Errorf("integrity check: %q %v", ok, err)
+	}
+
+	// A rolled-back import leaves the schema as it was.
+	tx, err = db.BeginImport(ctx, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	importIncidents(t, tx, "gone", 60, 0)
+	if sqlite.DeferredIndexes(tx) == 0 {
+		t.Errorf("60 incidents over a table of 31: no index deferred")
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if got := schemaIndexes(t, db); !slices.Equal(got, want) {
+		t.Errorf("indexes after rollback:\n%q\nwant\n%q", got, want)
+	}
+	if n := count(`SELECT count(*) FROM incident WHERE id LIKE 'gone:%'`); n != 0 {
+		t.Errorf("rolled back import left %d incidents", n)
+	}
+
+	// New records first (indexes deferred), then a newer release of the
+	// bulk incidents that states fewer attributions: the lookup of their
+	// current attributions rebuilds the indexes first and the dropped
+	// statements get tombstones.
+	tx, err = db.BeginImport(ctx, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	importIncidents(t, tx, "more", 40, 0)
+	if sqlite.DeferredIndexes(tx) == 0 {
+		t.Errorf("40 incidents over a table of 31: no index deferred")
+	}
+	importIncidents(t, tx, "bulk", 30, 1)
+	if n := sqlite.DeferredIndexes(tx); n != 0 {
+		t.Errorf("%d indexes still deferred after a lookup by incident", n)
+	}
+	ch, err := tx.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Created != 40*4 || ch.Deleted != 30 || ch.Updated != 0 {
+		t.Errorf("change %+v; want 160 created, 30 deleted", ch)
+	}
+	if got := schemaIndexes(t, db); !slices.Equal(got, want) {
+		t.Errorf("indexes after the second import:\n%q\nwant\n%q", got, want)
+	}
+	if n := count(`SELECT count(*) FROM attribution_v WHERE incident_id = 'bulk:017' AND rec_to IS NULL AND deleted = 0`); n != 2 {
+		t.Errorf("bulk:017 has %d current attributions after the newer release; want 2", n)
+	}
+	in, err := db.Incident(ctx, "more:039", plotline.AsOf{})
+	if err != nil || len(in.Attributions) != 3 {
+		t.Fatalf("more:039: %v %v", in, err)
+	}
+}

@@ -1,0 +1,10 @@
+package sqlite
+
+import "github.com/plotline-dev/plotline"
+
+// SetImportDeferAfter lowers the number of versions after which an import
+// defers secondary indexes, so that tests reach it with a few records.
+func SetImportDeferAfter(db *DB, n int) { db.deferAfter = n }
+
+// DeferredIndexes is how many indexes tx has dropped until its commit.
+func DeferredIndexes(tx plotline.ImportTx) int { return len(tx.(*importTx).deferred) }
