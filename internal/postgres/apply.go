@@ -27,8 +27,10 @@ func (db *DB) Apply(ctx context.Context, b *plotline.Batch) (*plotline.Change, e
 	var ch *plotline.Change
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var err error
-		ch, err = db.applyTx(ctx, tx, b, rows)
-		return err
+		if ch, err = db.applyTx(ctx, tx, b, rows); err != nil || !b.Draft {
+			return err
+		}
+		return keepAsDraft(ctx, tx, ch)
 	})
 	if err != nil {
 		// Deferred foreign keys are checked at commit.

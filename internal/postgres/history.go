@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,24 +20,24 @@ var (
 // from one repeatable-read transaction (a consistent snapshot).
 func (db *DB) ExportHistory(ctx context.Context, change func(plotline.HistoryChange) error, version func(plotline.HistoryVersion) error) error {
 	return pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT id, recorded_at, recorded_by, note FROM changes ORDER BY id`)
+		rows, err := tx.Query(ctx, `SELECT id, recorded_at, recorded_by, note, action, coalesce(target, 0) FROM changes ORDER BY id`)
 		if err != nil {
 			return fmt.Errorf("export changes: %w", err)
 		}
 		var c plotline.HistoryChange
-		_, err = pgx.ForEachRow(rows, []any{&c.ID, &c.RecordedAt, &c.RecordedBy, &c.Note}, func() error { return change(c) })
+		_, err = pgx.ForEachRow(rows, []any{&c.ID, &c.RecordedAt, &c.RecordedBy, &c.Note, &c.Action, &c.Target}, func() error { return change(c) })
 		if err != nil {
 			return fmt.Errorf("export changes: %w", err)
 		}
 		for _, kind := range plotline.RecKinds {
-			rows, err := tx.Query(ctx, `SELECT id, version, change_id, rec_from, rec_to, deleted, data FROM `+kind+`_v ORDER BY id, version`)
+			rows, err := tx.Query(ctx, `SELECT id, version, change_id, rec_from, rec_to, deleted, data, status FROM `+kind+`_v ORDER BY id, version`)
 			if err != nil {
 				return fmt.Errorf("export %s: %w", kind, err)
 			}
 			var v plotline.HistoryVersion
 			var to *int64
 			var data *string
-			_, err = pgx.ForEachRow(rows, []any{&v.ID, &v.Version, &v.ChangeID, &v.RecFrom, &to, &v.Deleted, &data}, func() error {
+			_, err = pgx.ForEachRow(rows, []any{&v.ID, &v.Version, &v.ChangeID, &v.RecFrom, &to, &v.Deleted, &data, &v.Status}, func() error {
 				out := v
 				out.Kind = kind
 				if to != nil {
@@ -98,7 +99,11 @@ type loader struct {
 }
 
 func (l *loader) AddChange(ctx context.Context, c plotline.HistoryChange) error {
-	l.changes = append(l.changes, []any{c.ID, c.RecordedAt, c.RecordedBy, c.Note})
+	var target any
+	if c.Target != 0 {
+		target = c.Target
+	}
+	l.changes = append(l.changes, []any{c.ID, c.RecordedAt, c.RecordedBy, c.Note, cmp.Or(c.Action, plotline.ActionEdit), target})
 	l.lastID, l.lastAt = max(l.lastID, c.ID), max(l.lastAt, c.RecordedAt)
 	return l.count(ctx)
 }
@@ -125,7 +130,7 @@ func (l *loader) AddVersion(ctx context.Context, v plotline.HistoryVersion) erro
 		data = string(v.Data)
 		copy(extra, r.vals)
 	}
-	vals := append([]any{v.ID, int32(v.Version), v.ChangeID, v.RecFrom, to, v.Deleted, data}, extra...)
+	vals := append([]any{v.ID, int32(v.Version), v.ChangeID, v.RecFrom, to, v.Deleted, data, cmp.Or(v.Status, plotline.StatusPublished)}, extra...)
 	l.versions[v.Kind] = append(l.versions[v.Kind], vals)
 	return l.count(ctx)
 }
@@ -142,7 +147,7 @@ func (l *loader) count(ctx context.Context) error {
 func (l *loader) flush(ctx context.Context) error {
 	l.pending = 0
 	if len(l.changes) > 0 {
-		if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{"changes"}, []string{"id", "recorded_at", "recorded_by", "note"}, pgx.CopyFromRows(l.changes)); err != nil {
+		if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{"changes"}, []string{"id", "recorded_at", "recorded_by", "note", "action", "target"}, pgx.CopyFromRows(l.changes)); err != nil {
 			return fmt.Errorf("import changes: %w", err)
 		}
 		l.changes = l.changes[:0]
@@ -157,7 +162,7 @@ func (l *loader) flush(ctx context.Context) error {
 			l.ids[kind] = ids[:0]
 		}
 		if rows := l.versions[kind]; len(rows) > 0 {
-			cols := append([]string{"id", "version", "change_id", "rec_from", "rec_to", "deleted", "data"}, kindColumns(kind)...)
+			cols := append([]string{"id", "version", "change_id", "rec_from", "rec_to", "deleted", "data", "status"}, kindColumns(kind)...)
 			if _, err := l.tx.CopyFrom(ctx, pgx.Identifier{kind + "_v"}, cols, pgx.CopyFromRows(rows)); err != nil {
 				return fmt.Errorf("import %s versions: %w", kind, err)
 			}

@@ -31,6 +31,17 @@ func current(asOf plotline.AsOf, a *args) string {
 	return `v.rec_from <= ` + t + ` AND (v.rec_to IS NULL OR v.rec_to > ` + t + `) AND NOT v.deleted`
 }
 
+// currentIn is current for the version table of kind, reading pending
+// drafts in place of published versions when asOf asks for them (present
+// reads only: a draft is never current at any record instant).
+func currentIn(kind string, asOf plotline.AsOf, a *args) string {
+	if !asOf.IncludeDrafts || asOf.Recorded != nil {
+		return current(asOf, a)
+	}
+	return `NOT v.deleted AND (v.status IN ('draft', 'returned') OR (v.rec_to IS NULL AND NOT EXISTS
+		(SELECT 1 FROM ` + kind + `_v d WHERE d.id = v.id AND d.status IN ('draft', 'returned'))))`
+}
+
 // querier is the pool or one transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -60,7 +71,7 @@ func selectData[T any](ctx context.Context, db querier, q string, a args) ([]T, 
 
 func listAll[T any](ctx context.Context, db querier, kind string, asOf plotline.AsOf) ([]T, error) {
 	var a args
-	cond := current(asOf, &a)
+	cond := currentIn(kind, asOf, &a)
 	out, err := selectData[T](ctx, db, `SELECT v.data FROM `+kind+`_v v WHERE `+cond+` ORDER BY v.id`, a)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", kind, err)
@@ -70,7 +81,7 @@ func listAll[T any](ctx context.Context, db querier, kind string, asOf plotline.
 
 func getOne[T any](ctx context.Context, db querier, kind, id string, asOf plotline.AsOf) (*T, error) {
 	var a args
-	q := `SELECT v.data FROM ` + kind + `_v v WHERE v.id = ` + a.add(id) + ` AND ` + current(asOf, &a)
+	q := `SELECT v.data FROM ` + kind + `_v v WHERE v.id = ` + a.add(id) + ` AND ` + currentIn(kind, asOf, &a)
 	out, err := selectData[T](ctx, db, q, a)
 	if err != nil {
 		return nil, fmt.Errorf("get %s %q: %w", kind, id, err)
@@ -125,7 +136,7 @@ func (db *DB) Incidents(ctx context.Context, f plotline.IncidentFilter, asOf plo
 
 func incidents(ctx context.Context, db querier, f plotline.IncidentFilter, asOf plotline.AsOf) ([]plotline.Incident, error) {
 	var a args
-	where := []string{current(asOf, &a)}
+	where := []string{currentIn(plotline.RecIncident, asOf, &a)}
 	if len(f.IDs) > 0 {
 		where = append(where, `v.id = ANY(`+a.add(f.IDs)+`)`)
 	}
@@ -186,7 +197,7 @@ func fillAttributions(ctx context.Context, db querier, list []plotline.Incident,
 		return nil
 	}
 	var a args
-	q := `SELECT v.data FROM attribution_v v WHERE ` + current(asOf, &a)
+	q := `SELECT v.data FROM attribution_v v WHERE ` + currentIn(plotline.RecAttribution, asOf, &a)
 	if len(list) <= 500 {
 		ids := make([]string, len(list))
 		for i := range list {
@@ -224,7 +235,7 @@ func sortAttributions(as []plotline.Attribution) {
 // one repeatable-read transaction so the kinds agree with each other.
 // World time is left to the caller.
 func (db *DB) Snapshot(ctx context.Context, asOf plotline.AsOf) (*plotline.Snapshot, error) {
-	rec := plotline.AsOf{Recorded: asOf.Recorded}
+	rec := plotline.AsOf{Recorded: asOf.Recorded, IncludeDrafts: asOf.IncludeDrafts}
 	s := &plotline.Snapshot{}
 	err := pgx.BeginTxFunc(ctx, db.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		var err error
@@ -251,8 +262,9 @@ func (db *DB) History(ctx context.Context, ref plotline.Ref) ([]plotline.Version
 	if !validKind(ref.Kind) {
 		return nil, plotline.FieldError("kind", "%q is not a record kind", ref.Kind)
 	}
-	rows, err := db.pool.Query(ctx, `SELECT v.version, c.recorded_at, c.recorded_by, c.note, v.deleted, v.data
-		FROM `+ref.Kind+`_v v JOIN changes c ON c.id = v.change_id WHERE v.id = $1 ORDER BY v.version`, ref.ID)
+	// Drafts (negative versions) take their place in record time.
+	rows, err := db.pool.Query(ctx, `SELECT v.version, c.recorded_at, c.recorded_by, c.note, v.deleted, v.data, v.change_id, v.status
+		FROM `+ref.Kind+`_v v JOIN changes c ON c.id = v.change_id WHERE v.id = $1 ORDER BY v.rec_from, v.version`, ref.ID)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}
@@ -260,7 +272,7 @@ func (db *DB) History(ctx context.Context, ref plotline.Ref) ([]plotline.Version
 		v := plotline.Version{Kind: ref.Kind, ID: ref.ID}
 		var at int64
 		var data *string
-		if err := r.Scan(&v.Version, &at, &v.RecordedBy, &v.Note, &v.Deleted, &data); err != nil {
+		if err := r.Scan(&v.Version, &at, &v.RecordedBy, &v.Note, &v.Deleted, &data, &v.ChangeID, &v.Status); err != nil {
 			return v, err
 		}
 		v.RecordedAt = timeOf(at)
@@ -283,14 +295,14 @@ func (db *DB) Changes(ctx context.Context, limit int) ([]plotline.Change, error)
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, recorded_at, recorded_by, note FROM changes ORDER BY id DESC LIMIT $1`, limit)
+	rows, err := db.pool.Query(ctx, `SELECT id, recorded_at, recorded_by, note, action, coalesce(target, 0) FROM changes ORDER BY id DESC LIMIT $1`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("changes: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (plotline.Change, error) {
 		var c plotline.Change
 		var at int64
-		err := r.Scan(&c.ID, &at, &c.RecordedBy, &c.Note)
+		err := r.Scan(&c.ID, &at, &c.RecordedBy, &c.Note, &c.Action, &c.Target)
 		c.RecordedAt = timeOf(at)
 		return c, err
 	})
