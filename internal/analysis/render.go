@@ -61,7 +61,25 @@ func WriteExternalOps(w io.Writer, g *Graph, r *ExternalOpsReport, md bool) erro
 		}
 		p.table(rows)
 	}
+	if w := r.Withheld; w != nil && w.Any() {
+		p.para(WithheldText(*w) + ": the figures above count only what your clearance shows.")
+	}
 	return p.err
+}
+
+// WithheldText says how much a clearance withheld, never what: e.g.
+// "Withheld at your clearance: 2 statements, 1 incident".
+func WithheldText(w plotline.Withheld) string {
+	var parts []string
+	for _, x := range []struct {
+		n    int
+		word string
+	}{{w.Attributions, "statement"}, {w.Incidents, "incident"}, {w.Sources, "source"}, {w.Actors, "actor"}, {w.Affiliations, "affiliation"}} {
+		if x.n > 0 {
+			parts = append(parts, plural(x.n, x.word))
+		}
+	}
+	return "Withheld at your clearance: " + strings.Join(parts, ", ")
 }
 
 func unitNames(g *Graph, ids []string) string {

@@ -82,6 +82,10 @@ type ExternalOpsReport struct {
 	RuleText      string         `json:"rule_text"`
 	AsOf          string         `json:"as_of"`
 	Coverage      Coverage       `json:"coverage"`
+	// Withheld counts what the reader's clearance left out of the store the
+	// report was computed on (plotline.Visibility); nil when nothing was.
+	// It never depends on the period or the question asked.
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 // ExternalOps computes the report over incidents (with their attributions).

@@ -77,12 +77,21 @@ type Request struct {
 	Measure string   // Count: "count" (default), "sum:killed" or "sum:injured"
 	Limit   int      // Match: page size (0: all); Count: keep the Limit largest groups
 	Offset  int      // Match: rows to skip
+
+	// Clearance is the most restrictive TLP marking the asking user may
+	// see: the answer comes from the index's view for it (Index.View).
+	// "" sees everything: for trusted callers only (the CLI's local user);
+	// servers pass the acting user's clearance.
+	Clearance string
 }
 
 // Matches is a page of matching incident IDs, ordered by date then ID.
 type Matches struct {
 	Total int      `json:"total"`
 	IDs   []string `json:"ids"`
+	// Withheld counts what the clearance withheld from the whole index (not
+	// from this answer: that would say what matched); nil when nothing.
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 // Table is a grouped count (or sum). Rows are ordered by value, largest first,
@@ -94,6 +103,8 @@ type Table struct {
 	Rows    []Row    `json:"rows"`
 	Total   int      `json:"total"` // incidents matched, each once
 	Sum     int64    `json:"sum"`   // the measure over the matched incidents, each once (= Total for count)
+	// Withheld: as in Matches.
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 // Row is one group.
@@ -127,6 +138,8 @@ type Series struct {
 	Interval string   `json:"interval"`
 	Rule     string   `json:"rule"`
 	Buckets  []Bucket `json:"buckets"`
+	// Withheld: as in Matches.
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 // Bucket is one period of a Series.
@@ -142,9 +155,10 @@ type Bucket struct {
 
 // ChangesRequest compares two as-of points (world clock, record clock or both).
 type ChangesRequest struct {
-	Query    *query.Query
-	Rule     string
-	From, To plotline.AsOf
+	Query     *query.Query
+	Rule      string
+	From, To  plotline.AsOf
+	Clearance string // as in Request
 }
 
 // ChangeSet lists what differs between two as-of points among the incidents

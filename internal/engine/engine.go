@@ -46,6 +46,7 @@ func Build(ctx context.Context, src Source, recorded *time.Time) (*Index, error)
 		return nil, fmt.Errorf("build index: %w", err)
 	}
 	ix := b.finish()
+	ix.mk = &markings{}
 	ix.change = change
 	ix.built = time.Since(start)
 	return ix, nil
@@ -100,40 +101,61 @@ func (e *Engine) Index(ctx context.Context, asOf plotline.AsOf) (*Index, error) 
 	return ix, nil
 }
 
+// indexFor is Index seen at a clearance (Index.View).
+func (e *Engine) indexFor(ctx context.Context, asOf plotline.AsOf, clearance string) (*Index, error) {
+	ix, err := e.Index(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return ix.View(ctx, clearance)
+}
+
 // Stats describes the current index.
 func (e *Engine) Stats() Stats { return e.cur.Load().Stats() }
 
 // Match lists the matching incidents.
 func (e *Engine) Match(ctx context.Context, req Request) (*Matches, error) {
-	ix, err := e.Index(ctx, req.AsOf)
+	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	return ix.Match(ctx, req)
+	m, err := ix.Match(ctx, req)
+	if m != nil {
+		m.Withheld = ix.withheldPtr()
+	}
+	return m, err
 }
 
 // Count groups and counts (or sums) the matching incidents.
 func (e *Engine) Count(ctx context.Context, req Request) (*Table, error) {
-	ix, err := e.Index(ctx, req.AsOf)
+	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	return ix.Count(ctx, req)
+	t, err := ix.Count(ctx, req)
+	if t != nil {
+		t.Withheld = ix.withheldPtr()
+	}
+	return t, err
 }
 
 // Series counts the matching incidents per period.
 func (e *Engine) Series(ctx context.Context, req SeriesRequest) (*Series, error) {
-	ix, err := e.Index(ctx, req.AsOf)
+	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	return ix.Series(ctx, req)
+	s, err := ix.Series(ctx, req)
+	if s != nil {
+		s.Withheld = ix.withheldPtr()
+	}
+	return s, err
 }
 
 // Disagreements lists, for the matching incidents, every standing claim
 // that names a different unit than a standing official statement.
 func (e *Engine) Disagreements(ctx context.Context, req Request) ([]Disagreement, error) {
-	ix, err := e.Index(ctx, req.AsOf)
+	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +164,7 @@ func (e *Engine) Disagreements(ctx context.Context, req Request) ([]Disagreement
 
 // Projection projects the matching incidents to the end of a period.
 func (e *Engine) Projection(ctx context.Context, req ProjectionRequest) (*Projection, error) {
-	ix, err := e.Index(ctx, req.AsOf)
+	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
@@ -151,11 +173,11 @@ func (e *Engine) Projection(ctx context.Context, req ProjectionRequest) (*Projec
 
 // Changes compares two as-of points.
 func (e *Engine) Changes(ctx context.Context, req ChangesRequest) (*ChangeSet, error) {
-	a, err := e.Index(ctx, req.From)
+	a, err := e.indexFor(ctx, req.From, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	b, err := e.Index(ctx, req.To)
+	b, err := e.indexFor(ctx, req.To, req.Clearance)
 	if err != nil {
 		return nil, err
 	}

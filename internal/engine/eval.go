@@ -92,6 +92,10 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		p.filters = append(p.filters, fl)
 		ranges = append(ranges, rf)
 	}
+	if fl := ix.withheldFilter(); fl != nil { // a view for a clearance (markings.go)
+		p.filters = append(p.filters, fl)
+		ranges = append(ranges, nil)
+	}
 	if q == nil {
 		return p, nil
 	}

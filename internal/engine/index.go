@@ -207,6 +207,9 @@ type Index struct {
 	byD      *dict
 	postings map[string][][]int32 // country, event_type, actor: code → incident rows
 	grid     grid                 // rows by one-degree cell, for bounding boxes
+
+	mk   *markings // restricted material and views by clearance (markings.go); nil in a view
+	view *view     // in a view: what it withholds
 }
 
 // grid lists the rows with coordinates by one-degree cell (CSR, rows

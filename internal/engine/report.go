@@ -35,7 +35,7 @@ func (ix *Index) ExternalOps(ctx context.Context, p analysis.ExternalOpsParams) 
 	origin := ix.cat["origin"]
 	from, to := int32(p.From), int32(p.To)
 	for r := range int32(ix.n) {
-		if ix.pEnd[r] > S {
+		if ix.pEnd[r] > S || ix.rowWithheld(r) {
 			continue
 		}
 		known++
@@ -62,8 +62,10 @@ func (ix *Index) ExternalOps(ctx context.Context, p analysis.ExternalOpsParams) 
 		if err != nil {
 			return nil, err
 		}
+		incs = ix.redact(incs)
 	}
 	rep := analysis.ExternalOps(ix.g, incs, p)
+	rep.Withheld = ix.withheldPtr()
 	c := &rep.Coverage
 	c.IncidentsKnown = known
 	c.First, c.Last = "", ""
