@@ -2,7 +2,7 @@
 GO ?= go
 PG ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: run test test-all lint fuzz bench build check
+.PHONY: run test test-all lint fuzz bench bench-engine crash20 assets build check
 
 run:            ## run Plotline on the embedded default database (plotline.db)
 	$(GO) run ./cmd/plotline serve
@@ -33,3 +33,12 @@ fuzz:           ## run every fuzz target for a short while (FUZZTIME=30s)
 
 bench:          ## benchmark the engine against SQLite and DuckDB on generated data (see bench/)
 	cd bench && $(GO) run . -rows $${ROWS:-2500000}
+
+bench-engine:   ## engine benchmarks on generated data in memory (PLOTLINE_BENCH_ROWS=2500000 for full size)
+	$(GO) test ./internal/engine -run '^$$' -bench . -benchtime 20x
+
+crash20:        ## the crash test's acceptance run: 20 kill -9 runs mid-import and mid-edit
+	PLOTLINE_CRASH_RUNS=20 $(GO) test -count=1 -run TestCrash -v ./cmd/plotline
+
+assets:         ## rebuild the web bundle (needs Node 20 and npm) into internal/web/static/dist
+	cd web && npm ci && npm run build
