@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"math"
 	"slices"
 
 	"github.com/plotline-dev/plotline"
@@ -29,29 +30,21 @@ func (ix *Index) ExternalOps(ctx context.Context, p analysis.ExternalOpsParams) 
 		segs, _ = ix.org.underSet(int32(orgCode))
 	}
 	var ids []string
-	var known int
-	first, last := int32(noDay), int32(-noDay)
-	origins := map[string]bool{}
-	origin := ix.cat["origin"]
+	known, first, last, origins := ix.coverage(S)
 	from, to := int32(p.From), int32(p.To)
-	for r := range int32(ix.n) {
-		if ix.pEnd[r] > S || ix.rowWithheld(r) {
-			continue
-		}
-		known++
-		first, last = min(first, ix.dStart[r]), max(last, ix.dEnd[r])
-		o := origin.d.s[origin.at(r)]
-		if o == "" {
-			o = "curated"
-		}
-		origins[o] = true
-		if !hasOrg || ix.dStart[r] > to || ix.dEnd[r] < from {
-			continue
-		}
-		for a := ix.aOff[r]; a < ix.aOff[r+1]; a++ {
-			if ix.aStated[a] <= S && ix.aStop[a] > S && segs[ix.org.seg(ix.aActor[a], ix.dStart[r])] {
-				ids = append(ids, ix.ids.get(r))
-				break
+	if hasOrg {
+		// Only rows that may overlap the period: rows are sorted by start.
+		r0, _ := slices.BinarySearch(ix.dStart, int32(max(int64(from)-int64(ix.maxSpan), math.MinInt32)))
+		r1, _ := slices.BinarySearch(ix.dStart, int32(min(int64(to)+1, math.MaxInt32)))
+		for r := int32(r0); r < int32(r1); r++ {
+			if ix.pEnd[r] > S || ix.dEnd[r] < from || ix.rowWithheld(r) {
+				continue
+			}
+			for a := ix.aOff[r]; a < ix.aOff[r+1]; a++ {
+				if ix.aStated[a] <= S && ix.aStop[a] > S && segs[ix.org.seg(ix.aActor[a], ix.dStart[r])] {
+					ids = append(ids, ix.ids.get(r))
+					break
+				}
 			}
 		}
 	}
@@ -72,10 +65,56 @@ func (ix *Index) ExternalOps(ctx context.Context, p analysis.ExternalOpsParams) 
 	if known > 0 {
 		c.First, c.Last = plotline.Day(first).String(), plotline.Day(last).String()
 	}
-	c.Origins = c.Origins[:0]
-	for o := range origins {
-		c.Origins = append(c.Origins, o)
-	}
-	slices.Sort(c.Origins)
+	c.Origins = origins
 	return rep, nil
+}
+
+// coverage counts the incidents public by day S, their first and last days
+// and their origins (sorted), in parallel chunks.
+func (ix *Index) coverage(S int32) (known int, first, last int32, origins []string) {
+	origin := ix.cat["origin"]
+	type part struct {
+		known       int
+		first, last int32
+		seen        []bool
+	}
+	chunks := (ix.n + chunkRows - 1) / chunkRows
+	parts := make([]part, chunks)
+	tasks := make([]func(), chunks)
+	for k := range chunks {
+		tasks[k] = func() {
+			pt := part{first: noDay, last: -noDay, seen: make([]bool, len(origin.d.s))}
+			for r := int32(k * chunkRows); r < int32(min(ix.n, (k+1)*chunkRows)); r++ {
+				if ix.pEnd[r] > S || ix.rowWithheld(r) {
+					continue
+				}
+				pt.known++
+				pt.first, pt.last = min(pt.first, ix.dStart[r]), max(pt.last, ix.dEnd[r])
+				pt.seen[origin.at(r)] = true
+			}
+			parts[k] = pt
+		}
+	}
+	parallel(tasks)
+	first, last = noDay, -noDay
+	seen := make([]bool, len(origin.d.s))
+	for _, pt := range parts {
+		known += pt.known
+		first, last = min(first, pt.first), max(last, pt.last)
+		for c, ok := range pt.seen {
+			seen[c] = seen[c] || ok
+		}
+	}
+	origins = []string{}
+	for c, ok := range seen {
+		if ok {
+			o := origin.d.s[c]
+			if o == "" {
+				o = "curated"
+			}
+			origins = append(origins, o)
+		}
+	}
+	slices.Sort(origins)
+	return known, first, last, origins
 }
