@@ -254,9 +254,9 @@ type Version struct {
 	Note       string    `json:"note,omitempty"`
 	Deleted    bool      `json:"deleted"`
 	// ChangeID is the change that wrote this version. Status is
-	// StatusPublished, or for a draft version (numbered -ChangeID, never
-	// current in record time) StatusDraft, StatusReturned, StatusPublished
-	// once a reviewer published it, or StatusSuperseded.
+	// StatusPublished: History lists published versions only; drafts
+	// (numbered -ChangeID, never current in record time) are listed by the
+	// workflow (see workflow.go).
 	ChangeID int64  `json:"change_id,omitempty"`
 	Status   string `json:"status,omitempty"`
 	// Data is the record as stored in this version (JSON), nil for a tombstone.

@@ -69,6 +69,8 @@ type DraftRecord struct {
 type DraftFilter struct {
 	Status string
 	By     string
+	Kind   string // with ID: drafts of this record
+	ID     string
 	Limit  int // 0: 100
 }
 

@@ -303,6 +303,14 @@ func (db *DB) Drafts(ctx context.Context, f plotline.DraftFilter) ([]plotline.Dr
 	if f.By != "" {
 		q += ` AND recorded_by = ` + a.add(f.By)
 	}
+	switch {
+	case f.Kind != "" && !validKind(f.Kind):
+		return nil, plotline.FieldError("kind", "%q is not a record kind", f.Kind)
+	case f.Kind != "" && f.ID != "":
+		q += ` AND id IN (SELECT change_id FROM ` + f.Kind + `_v WHERE id = ` + a.add(f.ID) + ` AND version < 0)`
+	case f.Kind != "" || f.ID != "":
+		return nil, plotline.FieldError("id", "drafts of a record need its kind and ID")
+	}
 	if status != "all" {
 		// A draft has the status of one of its versions: skip the others
 		// without reading them.

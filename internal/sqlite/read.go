@@ -249,9 +249,10 @@ func (db *DB) History(ctx context.Context, ref plotline.Ref) ([]plotline.Version
 	if !validKind(ref.Kind) {
 		return nil, plotline.FieldError("kind", "%q is not a record kind", ref.Kind)
 	}
-	// Drafts (negative versions) take their place in record time.
+	// Drafts (negative versions) are not history until published: the
+	// workflow lists them (Drafts with a record).
 	rows, err := db.read.QueryContext(ctx, `SELECT v.version, c.recorded_at, c.recorded_by, c.note, v.deleted, v.data, v.change_id, v.status
-		FROM `+ref.Kind+`_v v JOIN changes c ON c.id = v.change_id WHERE v.id = ? ORDER BY v.rec_from, v.version`, ref.ID)
+		FROM `+ref.Kind+`_v v JOIN changes c ON c.id = v.change_id WHERE v.id = ? AND v.version > 0 ORDER BY v.version`, ref.ID)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
 	}

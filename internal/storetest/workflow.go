@@ -106,16 +106,28 @@ func testDraftInvisible(t *testing.T, s plotline.Store, w plotline.Workflow) {
 	if re := mustApply(t, s, Fixture()); re.Unchanged != 11 || re.Created+re.Updated != 0 {
 		t.Errorf("re-apply after a draft: %+v; want 11 unchanged", re)
 	}
+	// History is of published versions; the workflow lists a record's drafts.
 	h, err := s.History(ctx, plotline.Ref{Kind: plotline.RecIncident, ID: "istanbul"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h) != 2 || h[1].Version != -int(ch.ID) || h[1].Status != plotline.StatusDraft || h[1].RecordedBy != "alice" || h[1].ChangeID != ch.ID {
-		t.Errorf("history = %+v; want version 1 then the draft (version -%d, status draft, by alice)", h, ch.ID)
+	if len(h) != 1 || h[0].Version != 1 || h[0].Status != plotline.StatusPublished || h[0].ChangeID != 1 {
+		t.Errorf("history = %+v; want the published version 1 only", h)
 	}
-	if h[0].Status != plotline.StatusPublished {
-		t.Errorf("first version status %q; want published", h[0].Status)
+	if _, err := s.History(ctx, plotline.Ref{Kind: plotline.RecIncident, ID: "moscow"}); plotline.ErrorCode(err) != plotline.ENOTFOUND {
+		t.Errorf("history of a record that exists only as a draft: %v; want ENOTFOUND", err)
 	}
+	for _, ref := range []plotline.Ref{{Kind: plotline.RecIncident, ID: "istanbul"}, {Kind: plotline.RecAttribution, ID: "moscow/claim"}} {
+		ds, err := w.Drafts(ctx, plotline.DraftFilter{Kind: ref.Kind, ID: ref.ID, Status: "all"})
+		if err != nil || len(ds) != 1 || ds[0].Change.ID != ch.ID || ds[0].Change.RecordedBy != "alice" {
+			t.Errorf("drafts of %v = %+v, %v; want the one by alice", ref, ds, err)
+		}
+	}
+	if ds, err := w.Drafts(ctx, plotline.DraftFilter{Kind: plotline.RecActor, ID: "is", Status: "all"}); err != nil || len(ds) != 0 {
+		t.Errorf("drafts of an actor no draft touches: %+v, %v", ds, err)
+	}
+	_, err = w.Drafts(ctx, plotline.DraftFilter{ID: "istanbul"})
+	wantCode(t, "drafts of an ID without a kind", err, plotline.EINVALID)
 	queue, err := w.Drafts(ctx, plotline.DraftFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -170,8 +182,8 @@ func testDraftPublish(t *testing.T, s plotline.Store, w plotline.Workflow) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h) != 3 || h[1].Status != plotline.StatusPublished || h[2].Version != 2 || h[2].RecordedBy != "rita" || h[2].ChangeID != p.ID {
-		t.Errorf("history = %+v; want v1, the draft (published), v2 by rita", h)
+	if len(h) != 2 || h[1].Version != 2 || h[1].RecordedBy != "rita" || h[1].ChangeID != p.ID {
+		t.Errorf("history = %+v; want v1, then v2 by rita", h)
 	}
 	got, err := w.Draft(ctx, d.ID)
 	if err != nil {
@@ -305,12 +317,8 @@ func testDraftThenDirectEdit(t *testing.T, s plotline.Store, w plotline.Workflow
 	if err != nil {
 		t.Fatal(err)
 	}
-	var versions []int
-	for _, v := range h {
-		versions = append(versions, v.Version)
-	}
-	if len(h) != 4 || versions[0] != 1 || versions[1] != -int(d.ID) || versions[2] != 2 || versions[3] != 3 {
-		t.Errorf("versions %v; want 1, the draft, 2, 3", versions)
+	if len(h) != 3 || h[2].Version != 3 || h[2].ChangeID <= d.ID || h[2].Data == nil {
+		t.Errorf("history = %+v; want versions 1 to 3, the last the published draft", h)
 	}
 }
 
