@@ -28,6 +28,7 @@ type config struct {
 	runs    int
 	budget  time.Duration
 	dataDir string
+	only    string
 }
 
 func main() {
@@ -37,6 +38,7 @@ func main() {
 	flag.IntVar(&cfg.runs, "runs", 9, "timed runs per shape and system (after one warm-up)")
 	flag.DurationVar(&cfg.budget, "budget", 20*time.Second, "stop timing a slow system on a shape after this long (at least 3 runs)")
 	flag.StringVar(&cfg.dataDir, "data", "data", "directory for the cached databases")
+	flag.StringVar(&cfg.only, "only", "", "run only the shapes whose name contains this text")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -84,6 +86,9 @@ func run(ctx context.Context, cfg config) error {
 	shapes = append(shapes, report...)
 	results := make([]measured, 0, len(shapes))
 	for _, s := range shapes {
+		if !strings.Contains(s.name, cfg.only) {
+			continue
+		}
 		m, err := measure(ctx, cfg, s)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
