@@ -16,9 +16,10 @@ import (
 // and serves the web app and JSON API until interrupted (SIGINT/SIGTERM
 // cancel ctx), then shuts down gracefully.
 func (m *Main) serve(ctx context.Context, args []string) error {
-	f := m.newFlags("serve", "[--addr HOST:PORT]")
-	addr := f.String("addr", "127.0.0.1:8080", "listen address (loopback by default; there are no accounts yet)")
+	f := m.newFlags("serve", "[--addr HOST:PORT] [--auth] [--secure-cookies]")
+	addr := f.String("addr", "127.0.0.1:8080", "listen address (loopback by default)")
 	logJSON := f.Bool("log-json", false, "log requests as JSON lines instead of text")
+	acc := m.accountFlags(f.FlagSet)
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
@@ -36,8 +37,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	ui := web.New(web.Config{Store: db, Logger: log, Now: m.Now})
-	srv := httpapi.NewServer(httpapi.Config{Store: db, Analytics: analytics, UI: ui, Logger: log, Now: m.Now})
+	accounts, err := acc.service(ctx, f.FlagSet, *addr, db, log, m.Now)
+	if err != nil {
+		return err
+	}
+	wc, hc := web.Config{Store: db, Logger: log, Now: m.Now}, httpapi.Config{Store: db, Analytics: analytics, Logger: log, Now: m.Now}
+	if accounts != nil {
+		wc.Accounts, hc.Auth = accounts, accounts
+	}
+	hc.UI = web.New(wc)
+	srv := httpapi.NewServer(hc)
 	err = srv.ListenAndServe(ctx, *addr, func(a net.Addr) {
 		log.Info("serving", "addr", "http://"+a.String(), "db", redact(f.db))
 	})

@@ -87,6 +87,7 @@ func (m *Main) commands() map[string]command {
 		"export": {"export incidents, statements, actors and sources (export csv|json|geojson|stix [--out FILE] [QUERY])", (*Main).exportCmd},
 		"import": {"import a dataset (import gtd|acled|ucdp|csv|stix FILE [--mapping F] [--keep-going --rejects FILE])", (*Main).importCmd},
 		"review": {"review unmatched group names and duplicate candidates (review names | review duplicates)", (*Main).review},
+		"user":   {"manage accounts and API tokens (user add|list|disable|enable|set|password|token|tokens|revoke)", (*Main).user},
 
 		// Measurement (docs/api.md).
 		"loadtest": {"measure requests/s and p50/p99 of the dashboard endpoints on a loopback server (bounded)", (*Main).loadtest},

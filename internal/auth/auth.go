@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/plotline-dev/plotline"
@@ -56,7 +57,7 @@ type Service struct {
 	byAccount   *limiter
 	byClient    *limiter
 	hashing     chan struct{} // bounds concurrent argon2 work
-	dummyHash   string        // verified for unknown names, so they take as long
+	dummyHash   func() string // verified for unknown names, so they take as long
 	touchEvery  time.Duration // coarseness of last-use updates
 	cookieNames [2]string     // plain, Secure
 }
@@ -88,7 +89,7 @@ func New(c Config) *Service {
 	}
 	s.byAccount, s.byClient = newLimiter(c.AccountLimit), newLimiter(c.ClientLimit)
 	s.hashing = make(chan struct{}, max(1, runtime.NumCPU()))
-	s.dummyHash = HashPassword("no such user: this hash is never matched", s.params)
+	s.dummyHash = sync.OnceValue(func() string { return HashPassword("no such user: this hash is never matched", s.params) })
 	return s
 }
 
@@ -149,7 +150,7 @@ func (s *Service) checkPassword(ctx context.Context, name, password string) (*pl
 		return nil, false, err
 	}
 	if !known {
-		hash = s.dummyHash
+		hash = s.dummyHash()
 	}
 	select {
 	case s.hashing <- struct{}{}:

@@ -43,6 +43,7 @@ func infoOf(ctx context.Context) *reqInfo {
 
 // middleware wraps h with every layer, outermost first (see doc.go).
 func (s *Server) middleware(h http.Handler) http.Handler {
+	h = s.access(h)
 	h = s.gzip(h)
 	h = s.limits(h)
 	h = securityHeaders(h)

@@ -36,6 +36,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Now is the clock for "today" (default as-of dates); default time.Now.
 	Now func() time.Time
+	// Auth, when set, turns accounts on: it names the user of each request,
+	// and AccessPolicy (auth.go) decides what that user may do. Nil is
+	// single-user mode: every request acts as plotline.LocalUser.
+	Auth Authenticator
 }
 
 // Server is Plotline's HTTP server.

@@ -20,6 +20,7 @@ type page struct {
 	Nav   string // the main navigation entry this page belongs to
 	View  *view
 	Data  any
+	User  *plotline.User // the acting user (login.go: SingleUser, Can)
 }
 
 // view is the URL state shared by every page: the path, its query, and the
@@ -168,6 +169,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, code int, name 
 	if p.View == nil {
 		p.View = &view{Path: r.URL.Path, Query: url.Values{}, Today: plotline.DayOf(h.now()).String()}
 	}
+	p.User = plotline.Acting(r.Context())
 	t := h.pages[name]
 	var buf bytes.Buffer
 	if t == nil {

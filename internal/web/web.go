@@ -47,6 +47,9 @@ type Config struct {
 	// language (internal/query) and is refreshed after every UI edit. When
 	// nil, the table falls back to a built-in filter of the same syntax.
 	Engine *engine.Engine
+	// Accounts logs users in and out (internal/auth.Service). Nil is
+	// single-user mode: the login page says there are no accounts.
+	Accounts Accounts
 }
 
 // Handler serves the UI.
@@ -59,6 +62,10 @@ type Handler struct {
 	pages  map[string]*template.Template
 	assets map[string]string // static path → content hash, for cache busting
 	mux    *http.ServeMux
+	// accounts logs in and out; nil in single-user mode (login.go).
+	accounts Accounts
+	// patterns lists the registered routes, for the access policy.
+	patterns []string
 }
 
 // New returns the UI handler.
@@ -73,7 +80,7 @@ func New(c Config) http.Handler {
 }
 
 func newHandler(c Config) (*Handler, error) {
-	h := &Handler{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, by: c.By, assets: map[string]string{}}
+	h := &Handler{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, by: c.By, assets: map[string]string{}, accounts: c.Accounts}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -106,7 +113,7 @@ func newHandler(c Config) (*Handler, error) {
 }
 
 func (h *Handler) routes() {
-	m := http.NewServeMux()
+	m := &routeList{ServeMux: http.NewServeMux(), patterns: &h.patterns}
 	m.HandleFunc("GET /{$}", h.dashboard)
 	m.HandleFunc("GET /incidents", h.incidents)
 	m.HandleFunc("GET /incidents/export", h.exportIncidents)
@@ -129,10 +136,13 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /org", h.org)
 	m.HandleFunc("GET /network", h.network)
 	m.HandleFunc("GET /static/", h.static)
+	m.HandleFunc("GET /login", h.login)
+	m.HandleFunc("POST /login", h.login)
+	m.HandleFunc("POST /logout", h.logout)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, plotline.Errorf(plotline.ENOTFOUND, "no page at %s", r.URL.Path))
 	})
-	h.mux = m
+	h.mux = m.ServeMux
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
