@@ -85,6 +85,10 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if ch.Action == plotline.ActionDraft {
+		// Not published, so not readable back: answer with the draft (review.go).
+		return writeJSON(w, r, http.StatusCreated, WriteResult[plotline.Incident]{Change: ch, Record: &in})
+	}
 	stored, err := s.store.Incident(r.Context(), in.ID, plotline.AsOf{})
 	if err != nil {
 		return err
@@ -130,6 +134,10 @@ func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request) error {
 	ch, err := s.apply(r, b, "incidents[0].")
 	if err != nil {
 		return err
+	}
+	if ch.Action == plotline.ActionDraft {
+		// Not published, so not readable back: answer with the draft (review.go).
+		return writeJSON(w, r, http.StatusOK, WriteResult[plotline.Incident]{Change: ch, Record: &in})
 	}
 	stored, err := s.store.Incident(r.Context(), id, plotline.AsOf{})
 	if err != nil {

@@ -140,7 +140,7 @@ func openAPIDocument() map[string]any {
 	schemas := map[string]any{}
 	sg := &schemaGen{defs: schemas}
 	paths := map[string]any{}
-	for _, op := range operations() {
+	for _, op := range append(operations(), reviewOperations()...) {
 		item, _ := paths[op.path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
@@ -169,7 +169,10 @@ func (op operation) document(sg *schemaGen) map[string]any {
 		params = append(params, map[string]any{"name": "id", "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 	}
 	for _, name := range op.params {
-		d := paramDocs[name]
+		d, ok := paramDocs[name]
+		if !ok {
+			d = reviewParamDocs[name]
+		}
 		p := map[string]any{"name": name, "in": "query", "description": d["description"], "schema": d["schema"]}
 		if n, ok := d["name"]; ok {
 			p["name"] = n

@@ -16,6 +16,8 @@ import (
 // from the field of a rejected write, so that the field names the request
 // body's own key.
 func (s *Server) apply(r *http.Request, b *plotline.Batch, prefix string) (*plotline.Change, error) {
+	// An analyst's write is a draft for a reviewer to publish (review.go).
+	b.Draft = plotline.DraftsFor(plotline.Acting(r.Context()))
 	ch, err := s.store.Apply(r.Context(), b)
 	if err != nil {
 		var pe *plotline.Error
@@ -169,6 +171,10 @@ func (s *Server) createAttribution(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	if ch.Action == plotline.ActionDraft {
+		// Not published, so not readable back: answer with the draft (review.go).
+		return writeJSON(w, r, http.StatusCreated, WriteResult[plotline.Attribution]{Change: ch, Record: &a})
+	}
 	stored, err := s.attribution(r, a.ID, plotline.AsOf{})
 	if err != nil {
 		return err
@@ -208,6 +214,10 @@ func (s *Server) updateAttribution(w http.ResponseWriter, r *http.Request) error
 	ch, err := s.apply(r, &plotline.Batch{By: apiBy, Note: "update attribution " + id, Attributions: []plotline.Attribution{a}}, "attributions[0].")
 	if err != nil {
 		return err
+	}
+	if ch.Action == plotline.ActionDraft {
+		// Not published, so not readable back: answer with the draft (review.go).
+		return writeJSON(w, r, http.StatusOK, WriteResult[plotline.Attribution]{Change: ch, Record: &a})
 	}
 	stored, err := s.attribution(r, id, plotline.AsOf{})
 	if err != nil {
@@ -314,6 +324,10 @@ func (s *Server) putSource(w http.ResponseWriter, r *http.Request, src plotline.
 	ch, err := s.apply(r, &plotline.Batch{By: apiBy, Note: "put source " + src.ID, Sources: []plotline.Source{src}}, "sources[0].")
 	if err != nil {
 		return err
+	}
+	if ch.Action == plotline.ActionDraft {
+		// Not published, so not readable back: answer with the draft (review.go).
+		return writeJSON(w, r, status, WriteResult[plotline.Source]{Change: ch, Record: &src})
 	}
 	stored, err := s.store.Source(r.Context(), src.ID, plotline.AsOf{})
 	if err != nil {

@@ -46,4 +46,6 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	s.handle(mux, "GET /api/v1/series", s.series)
 	s.handle(mux, "GET /api/v1/projection", s.projection)
 	s.handle(mux, "GET /api/v1/report/external-ops", s.report)
+
+	s.reviewRoutes(mux) // review.go
 }

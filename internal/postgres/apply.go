@@ -28,6 +28,9 @@ func (db *DB) Apply(ctx context.Context, b *plotline.Batch) (*plotline.Change, e
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var err error
 		if ch, err = db.applyTx(ctx, tx, b, rows); err != nil || !b.Draft {
+			if ch != nil {
+				ch.Action = plotline.ActionEdit
+			}
 			return err
 		}
 		return keepAsDraft(ctx, tx, ch)

@@ -103,6 +103,7 @@ func (db *DB) Apply(ctx context.Context, b *plotline.Batch) (*plotline.Change, e
 	if err != nil {
 		return nil, err
 	}
+	ch.Action = plotline.ActionEdit
 	if b.Draft {
 		if err := keepAsDraft(ctx, tx, ch); err != nil {
 			return nil, err
