@@ -36,6 +36,9 @@ type ReportRequest struct {
 	Rule      string // counting rule; "" = any
 	AsOf      plotline.AsOf
 	Today     plotline.Day // the world-clock day when AsOf.Stated is nil
+	// Clearance is the acting user's (plotline.Acting), filled in by the
+	// analytics from the request's context; it keys cached reports.
+	Clearance string
 }
 
 // QueryRequest is one analytics question in the query language.
@@ -118,7 +121,12 @@ func (a *SnapshotAnalytics) Report(ctx context.Context, req ReportRequest) (*ana
 	if err != nil {
 		return nil, err
 	}
-	return analysis.ExternalOps(g, snap.Incidents, p), nil
+	seen, withheld := plotline.VisibilityFor(ctx, nil).Snapshot(snap)
+	rep := analysis.ExternalOps(g, seen.Incidents, p)
+	if withheld.Any() {
+		rep.Withheld = &withheld
+	}
+	return rep, nil
 }
 
 // ReportParams resolves a request's names against the graph.
@@ -156,6 +164,7 @@ func (a *SnapshotAnalytics) Match(ctx context.Context, req QueryRequest, offset,
 	if err != nil {
 		return nil, err
 	}
+	snap, _ = plotline.VisibilityFor(ctx, nil).Snapshot(snap)
 	m := &Matches{IDs: []string{}}
 	for i := range snap.Incidents { // the store lists incidents by date start, then ID
 		in := &snap.Incidents[i]

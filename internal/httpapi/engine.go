@@ -67,7 +67,7 @@ func (a *EngineAnalytics) request(ctx context.Context, req QueryRequest) (engine
 	if err := a.fresh(ctx); err != nil {
 		return engine.Request{}, err
 	}
-	out := engine.Request{AsOf: req.AsOf, Rule: req.Rule, GroupBy: req.By, Limit: req.Limit}
+	out := engine.Request{AsOf: req.AsOf, Rule: req.Rule, GroupBy: req.By, Limit: req.Limit, Clearance: plotline.Acting(ctx).Clearance}
 	if req.Q != "" {
 		q, err := query.Parse(req.Q)
 		if err != nil {
@@ -108,6 +108,7 @@ func (a *EngineAnalytics) Report(ctx context.Context, req ReportRequest) (*analy
 	if err != nil {
 		return nil, err
 	}
+	req.Clearance = plotline.Acting(ctx).Clearance // reports are cached per clearance
 	key, cacheable := reportKey(req)
 	if cacheable {
 		a.mu.Lock()
@@ -124,7 +125,11 @@ func (a *EngineAnalytics) Report(ctx context.Context, req ReportRequest) (*analy
 	if err != nil {
 		return nil, err
 	}
-	rep, err := ix.ExternalOps(ctx, p)
+	view, err := ix.View(ctx, req.Clearance)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := view.ExternalOps(ctx, p)
 	if err != nil || !cacheable {
 		return rep, err
 	}
@@ -193,6 +198,8 @@ type CrossTabView struct {
 	// Total counts each incident once; a cell counts an incident in every
 	// group it belongs to, so cells may add up to more.
 	Total int `json:"total"`
+	// Withheld counts what the clearance withheld from the whole index.
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 // CrossTab counts by two dimensions and lays the result out as a matrix.
@@ -210,7 +217,7 @@ func (a *EngineAnalytics) CrossTab(ctx context.Context, req QueryRequest) (any, 
 		return nil, renameField(err, "group_by", "rows")
 	}
 	v := CrossTabView{Rows: x.RowDim, Cols: x.ColDim, Rule: t.Rule, RowKeys: x.Rows, ColKeys: x.Cols, Cells: x.Cells,
-		RowTotals: x.RowTotals, ColTotals: x.ColTotals, Total: t.Total}
+		RowTotals: x.RowTotals, ColTotals: x.ColTotals, Total: t.Total, Withheld: t.Withheld}
 	if v.RowKeys == nil {
 		v.RowKeys, v.ColKeys, v.Cells, v.RowTotals, v.ColTotals = []string{}, []string{}, [][]int64{}, []int64{}, []int64{}
 	}

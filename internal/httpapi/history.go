@@ -40,6 +40,9 @@ func (s *Server) history(kind string) func(w http.ResponseWriter, r *http.Reques
 		if err != nil {
 			return err
 		}
+		if vs, err = s.visibleVersions(r.Context(), kind, r.PathValue("id"), vs); err != nil {
+			return err
+		}
 		out := History{Kind: kind, ID: r.PathValue("id"), Versions: make([]VersionView, len(vs))}
 		for i, v := range vs {
 			out.Versions[i] = VersionView{Version: v.Version, RecordedAt: v.RecordedAt, RecordedBy: v.RecordedBy,
@@ -79,6 +82,9 @@ func (s *Server) diff(kind string) func(w http.ResponseWriter, r *http.Request) 
 		id := r.PathValue("id")
 		vs, err := s.store.History(r.Context(), plotline.Ref{Kind: kind, ID: id})
 		if err != nil {
+			return err
+		}
+		if vs, err = s.visibleVersions(r.Context(), kind, id, vs); err != nil {
 			return err
 		}
 		if to == 0 {

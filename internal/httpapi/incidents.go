@@ -19,6 +19,9 @@ type IncidentList struct {
 	Incidents  []plotline.Incident `json:"incidents"`
 	Total      int                 `json:"total"`
 	NextCursor string              `json:"next_cursor,omitempty"`
+	// Withheld counts what the acting user's clearance withheld from the
+	// incidents on this page (markings.go); absent when nothing.
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 // WriteResult answers a write: the change it made and the record as stored.
@@ -45,7 +48,14 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		list, withheld, err := s.visibleIncidents(r.Context(), list, req.AsOf)
+		if err != nil {
+			return err
+		}
 		out.Incidents = list
+		if withheld.Any() {
+			out.Withheld = &withheld
+		}
 	}
 	return writeJSON(w, r, http.StatusOK, out)
 }
@@ -60,7 +70,11 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusOK, in)
+	v, err := s.visibleIncident(r.Context(), in, asOf)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, v)
 }
 
 func (s *Server) createIncident(w http.ResponseWriter, r *http.Request) error {
@@ -89,7 +103,7 @@ func (s *Server) createIncident(w http.ResponseWriter, r *http.Request) error {
 		// Not published, so not readable back: answer with the draft (review.go).
 		return writeJSON(w, r, http.StatusCreated, WriteResult[plotline.Incident]{Change: ch, Record: &in})
 	}
-	stored, err := s.store.Incident(r.Context(), in.ID, plotline.AsOf{})
+	stored, err := s.storedIncident(r, in.ID)
 	if err != nil {
 		return err
 	}
@@ -112,13 +126,18 @@ func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request) error {
 	if in.ID != id {
 		return plotline.FieldError("id", "%q does not match the incident in the URL %q; IDs are stable and cannot be renamed", in.ID, id)
 	}
-	cur, err := s.store.Incident(r.Context(), id, plotline.AsOf{})
+	full, err := s.store.Incident(r.Context(), id, plotline.AsOf{})
+	if err != nil {
+		return err
+	}
+	cur, err := s.visibleIncident(r.Context(), full, plotline.AsOf{})
 	if err != nil {
 		return err
 	}
 	if err := checkIfMatch(r, cur); err != nil {
 		return err
 	}
+	keepWithheldCitations(&in, full, cur)
 	fillAttributionIDs(&in)
 	if err := invalidInput(in.Validate()); err != nil {
 		return err
@@ -139,7 +158,7 @@ func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request) error {
 		// Not published, so not readable back: answer with the draft (review.go).
 		return writeJSON(w, r, http.StatusOK, WriteResult[plotline.Incident]{Change: ch, Record: &in})
 	}
-	stored, err := s.store.Incident(r.Context(), id, plotline.AsOf{})
+	stored, err := s.storedIncident(r, id)
 	if err != nil {
 		return err
 	}
@@ -148,9 +167,16 @@ func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) deleteIncident(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	cur, err := s.store.Incident(r.Context(), id, plotline.AsOf{})
+	full, err := s.store.Incident(r.Context(), id, plotline.AsOf{})
 	if err != nil {
 		return err
+	}
+	cur, err := s.visibleIncident(r.Context(), full, plotline.AsOf{})
+	if err != nil {
+		return err
+	}
+	if cur.Withheld != nil {
+		return &plotline.Error{Code: plotline.EFORBIDDEN, Message: "this incident carries material above your clearance; someone cleared to see it must delete it"}
 	}
 	if err := checkIfMatch(r, cur); err != nil {
 		return err

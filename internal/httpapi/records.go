@@ -58,6 +58,9 @@ func currentVersion(vs []plotline.Version, recorded *time.Time) *plotline.Versio
 type AttributionList struct {
 	Attributions []plotline.Attribution `json:"attributions"`
 	NextCursor   string                 `json:"next_cursor,omitempty"`
+	// Withheld counts the statements the acting user's clearance withheld
+	// (markings.go); absent when none.
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 func (s *Server) listAttributions(w http.ResponseWriter, r *http.Request) error {
@@ -84,6 +87,13 @@ func (s *Server) listAttributions(w http.ResponseWriter, r *http.Request) error 
 		}
 		incidents = list
 	}
+	incidents, withheld, err := s.visibleIncidents(r.Context(), incidents, asOf)
+	if err != nil {
+		return err
+	}
+	if incident != "" && len(incidents) == 0 {
+		return notFound(plotline.RecIncident, incident)
+	}
 	var all []plotline.Attribution
 	for _, in := range incidents {
 		for _, a := range in.Attributions {
@@ -94,6 +104,9 @@ func (s *Server) listAttributions(w http.ResponseWriter, r *http.Request) error 
 	}
 	slices.SortFunc(all, func(a, b plotline.Attribution) int { return strings.Compare(a.ID, b.ID) })
 	out := AttributionList{Attributions: all[:min(limit, len(all))]}
+	if withheld.Attributions > 0 {
+		out.Withheld = &plotline.Withheld{Attributions: withheld.Attributions}
+	}
 	if len(all) > limit {
 		out.NextCursor = out.Attributions[limit-1].ID
 	}
@@ -135,14 +148,20 @@ func (s *Server) attribution(r *http.Request, id string, asOf plotline.AsOf) (*p
 	if err := jsonUnmarshal(v.Data, &a); err != nil {
 		return nil, err
 	}
-	in, err := s.store.Incident(r.Context(), a.IncidentID, asOf)
+	full, err := s.store.Incident(r.Context(), a.IncidentID, asOf)
+	if err == nil {
+		var v *IncidentView
+		if v, err = s.visibleIncident(r.Context(), full, asOf); err == nil {
+			full = &v.Incident
+		}
+	}
 	if err != nil {
 		if plotline.ErrorCode(err) == plotline.ENOTFOUND {
 			return nil, notFound
 		}
 		return nil, err
 	}
-	for _, x := range in.Attributions {
+	for _, x := range full.Attributions {
 		if x.ID == id {
 			return &x, nil
 		}
@@ -260,7 +279,11 @@ func (s *Server) listSources(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := SourceList{Sources: []plotline.Source{}}
+	vis := plotline.VisibilityFor(r.Context(), nil)
 	for _, src := range list {
+		if !vis.Source(&src) {
+			continue // not even counted: a count per kind or marking would describe them
+		}
 		if (kind == "" || src.Kind == kind) && (tlp == "" || src.TLP == tlp) {
 			out.Sources = append(out.Sources, src)
 		}
@@ -276,6 +299,9 @@ func (s *Server) getSource(w http.ResponseWriter, r *http.Request) error {
 	}
 	src, err := s.store.Source(r.Context(), r.PathValue("id"), asOf)
 	if err != nil {
+		return err
+	}
+	if src, err = visibleSource(r.Context(), src); err != nil {
 		return err
 	}
 	return writeJSON(w, r, http.StatusOK, src)
@@ -311,6 +337,9 @@ func (s *Server) updateSource(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if cur, err = visibleSource(r.Context(), cur); err != nil {
+		return err
+	}
 	if err := checkIfMatch(r, cur); err != nil {
 		return err
 	}
@@ -332,6 +361,9 @@ func (s *Server) putSource(w http.ResponseWriter, r *http.Request, src plotline.
 	stored, err := s.store.Source(r.Context(), src.ID, plotline.AsOf{})
 	if err != nil {
 		return err
+	}
+	if _, err := visibleSource(r.Context(), stored); err != nil {
+		stored = nil // written above the writer's clearance: not shown back
 	}
 	if status == http.StatusCreated {
 		w.Header().Set("Location", "/api/v1/sources/"+url.PathEscape(src.ID))
