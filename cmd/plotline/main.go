@@ -89,6 +89,11 @@ func (m *Main) commands() map[string]command {
 		"review": {"review unmatched group names and duplicate candidates (review names | review duplicates)", (*Main).review},
 		"user":   {"manage accounts and API tokens (user add|list|disable|enable|set|password|token|tokens|revoke)", (*Main).user},
 
+		// Review workflow and audit (cmd_workflow.go).
+		"workflow": {"drafts awaiting review: list, show, publish or send back (workflow drafts | show|publish|return CHANGE)", (*Main).workflowCmd},
+		"revert":   {"undo a change as a new change (revert CHANGE [--note WHY])", (*Main).revert},
+		"audit":    {"the audit log: every change, who, when, what, why (audit [--by --action --kind --id --from --to] [--format text|csv|json])", (*Main).audit},
+
 		// Measurement (docs/api.md).
 		"loadtest": {"measure requests/s and p50/p99 of the dashboard endpoints on a loopback server (bounded)", (*Main).loadtest},
 
