@@ -310,3 +310,49 @@ func MarkedStatement(data []byte, restricted map[string]string) bool {
 		data = data[j:]
 	}
 }
+
+// SourceReader reads one source; every Store is one.
+type SourceReader interface {
+	Source(ctx context.Context, id string, asOf AsOf) (*Source, error)
+}
+
+// VisibilityOf returns the acting user's visibility (VisibilityFor) over
+// the sources the incidents and their statements cite, their markings read
+// from st at asOf's record clock; a source st does not have counts as the
+// most restrictive. A user cleared to RED reads nothing.
+func VisibilityOf(ctx context.Context, st SourceReader, asOf AsOf, incidents ...*Incident) (Visibility, error) {
+	vis := VisibilityFor(ctx, map[string]string{})
+	if vis.SeesAll() {
+		return vis, nil
+	}
+	mark := func(id string) error {
+		if _, ok := vis.Marks[id]; ok {
+			return nil
+		}
+		src, err := st.Source(ctx, id, AsOf{Recorded: asOf.Recorded})
+		switch {
+		case ErrorCode(err) == ENOTFOUND:
+			vis.Marks[id] = "red"
+		case err != nil:
+			return err
+		default:
+			vis.Marks[id] = src.TLP
+		}
+		return nil
+	}
+	for _, in := range incidents {
+		for _, id := range in.Sources {
+			if err := mark(id); err != nil {
+				return vis, err
+			}
+		}
+		for _, a := range in.Attributions {
+			for _, r := range a.Sources {
+				if err := mark(r.ID); err != nil {
+					return vis, err
+				}
+			}
+		}
+	}
+	return vis, nil
+}

@@ -31,40 +31,7 @@ func notFound(kind, id string) error {
 // incidents cite (their markings read from the store at asOf's record
 // clock). A user cleared to RED sees everything and reads nothing.
 func (s *Server) visibility(ctx context.Context, asOf plotline.AsOf, incidents ...*plotline.Incident) (plotline.Visibility, error) {
-	vis := plotline.VisibilityFor(ctx, map[string]string{})
-	if vis.SeesAll() {
-		return vis, nil
-	}
-	mark := func(id string) error {
-		if _, ok := vis.Marks[id]; ok {
-			return nil
-		}
-		src, err := s.store.Source(ctx, id, plotline.AsOf{Recorded: asOf.Recorded})
-		switch {
-		case plotline.ErrorCode(err) == plotline.ENOTFOUND:
-			vis.Marks[id] = "red" // unknown: the most restrictive
-		case err != nil:
-			return err
-		default:
-			vis.Marks[id] = src.TLP
-		}
-		return nil
-	}
-	for _, in := range incidents {
-		for _, id := range in.Sources {
-			if err := mark(id); err != nil {
-				return vis, err
-			}
-		}
-		for _, a := range in.Attributions {
-			for _, r := range a.Sources {
-				if err := mark(r.ID); err != nil {
-					return vis, err
-				}
-			}
-		}
-	}
-	return vis, nil
+	return plotline.VisibilityOf(ctx, s.store, asOf, incidents...)
 }
 
 // visibleIncident returns in as the acting user may see it; not_found when
