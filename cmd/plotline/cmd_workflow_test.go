@@ -37,7 +37,16 @@ func TestWorkflowCommands(t *testing.T) {
 	}
 	id := strconv.FormatInt(d.ID, 10)
 
-	out, _, err := run(t, path, "workflow", "drafts")
+	// Reports say that drafts are left out.
+	out, _, err := run(t, path, "report", "external-ops", "--from", "2024-01-01", "--to", "2024-06-30", "--format", "json")
+	var rep struct{ Drafts string }
+	if err != nil || json.Unmarshal([]byte(out), &rep) != nil || rep.Drafts != "excluded" {
+		t.Errorf("report JSON: drafts %q, %v; want excluded", rep.Drafts, err)
+	}
+	if out, _, err = run(t, path, "report", "external-ops", "--from", "2024-01-01", "--to", "2024-06-30"); err != nil || !strings.Contains(out, "Drafts excluded") {
+		t.Errorf("report text does not say drafts are excluded: %v\n%s", err, out)
+	}
+	out, _, err = run(t, path, "workflow", "drafts")
 	if err != nil || !strings.Contains(out, id) || !strings.Contains(out, "alice") || !strings.Contains(out, "incident "+istanbul) {
 		t.Fatalf("workflow drafts: %v\n%s", err, out)
 	}

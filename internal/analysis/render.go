@@ -13,7 +13,7 @@ import (
 func WriteExternalOps(w io.Writer, g *Graph, r *ExternalOpsReport, md bool) error {
 	p := &printer{w: w, md: md}
 	p.title(fmt.Sprintf("External plots and attacks by %s, %s to %s", g.Name(r.Org), r.From, r.To))
-	p.para(fmt.Sprintf("Counting rule: %s. As known on %s.", r.RuleText, r.AsOf))
+	p.para(fmt.Sprintf("Counting rule: %s. As known on %s. Drafts %s: published records only.", r.RuleText, r.AsOf, r.Drafts))
 	head := fmt.Sprintf("Total: %d (%s, %s).", r.Total, plural(r.ByKind[plotline.KindAttack], "attack"), plural(r.ByKind[plotline.KindPlot], "plot"))
 	if r.RelatedTo != "" {
 		head += fmt.Sprintf(" Related to %s or a unit under it: %d. Not related: %d.", r.RelatedName, r.Related, r.Unrelated)

@@ -86,6 +86,10 @@ type ExternalOpsReport struct {
 	// report was computed on (plotline.Visibility); nil when nothing was.
 	// It never depends on the period or the question asked.
 	Withheld *plotline.Withheld `json:"withheld,omitempty"`
+	// Drafts says whether unpublished drafts were counted: always
+	// "excluded", as reports read published versions only (workflow.go in
+	// the root package).
+	Drafts string `json:"drafts"`
 }
 
 // ExternalOps computes the report over incidents (with their attributions).
@@ -99,7 +103,8 @@ func ExternalOps(g *Graph, incidents []plotline.Incident, p ExternalOpsParams) *
 	}
 	r := &ExternalOpsReport{From: p.From.String(), To: p.To.String(), Org: org, RelatedTo: p.RelatedTo,
 		Rule: p.Rule.Name, RuleText: p.Rule.String(), AsOf: p.AsOf.String(), ByKind: map[string]int{},
-		ByUnit: []UnitCount{}, RelatedByUnit: []UnitCount{}, Disagreements: []Disagreement{}, Incidents: []IncidentLine{}, BoundaryList: []IncidentLine{}}
+		ByUnit: []UnitCount{}, RelatedByUnit: []UnitCount{}, Disagreements: []Disagreement{}, Incidents: []IncidentLine{}, BoundaryList: []IncidentLine{},
+		Drafts: "excluded"}
 	if p.RelatedTo != "" {
 		r.RelatedName = g.Name(p.RelatedTo)
 	}
