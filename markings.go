@@ -3,6 +3,8 @@ package plotline
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 )
 
@@ -355,4 +357,80 @@ func VisibilityOf(ctx context.Context, st SourceReader, asOf AsOf, incidents ...
 		}
 	}
 	return vis, nil
+}
+
+// VisibleVersions narrows a record's history to what the acting user may
+// see: not_found (as for a missing record) when the record as it last
+// stood is withheld; otherwise every version, with the withheld parts of
+// an incident's data removed and the data of a source or statement version
+// above the clearance dropped. Actors and affiliations are shown as stored.
+func VisibleVersions(ctx context.Context, st SourceReader, kind, id string, vs []Version) ([]Version, error) {
+	if VisibilityFor(ctx, nil).SeesAll() {
+		return vs, nil
+	}
+	out := make([]Version, len(vs))
+	last := -1 // the last version with data: the record as it last stood
+	for i, v := range vs {
+		out[i] = v
+		if v.Data == nil {
+			continue
+		}
+		last = i
+		data, ok, err := visibleData(ctx, st, kind, v.Data)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Data = nil
+		if ok {
+			out[i].Data = data
+		}
+	}
+	if last >= 0 && out[last].Data == nil {
+		return nil, Errorf(ENOTFOUND, "%s %q not found", kind, id)
+	}
+	return out, nil
+}
+
+// visibleData redacts one stored version's JSON; false when it is withheld.
+func visibleData(ctx context.Context, st SourceReader, kind string, data []byte) ([]byte, bool, error) {
+	decode := func(v any) error {
+		if err := json.Unmarshal(data, v); err != nil {
+			return fmt.Errorf("decode stored record: %w", err)
+		}
+		return nil
+	}
+	switch kind {
+	case RecSource:
+		var src Source
+		if err := decode(&src); err != nil {
+			return nil, false, err
+		}
+		return data, VisibilityFor(ctx, nil).Source(&src), nil
+	case RecAttribution:
+		var a Attribution
+		if err := decode(&a); err != nil {
+			return nil, false, err
+		}
+		vis, err := VisibilityOf(ctx, st, AsOf{}, &Incident{Attributions: []Attribution{a}})
+		if err != nil {
+			return nil, false, err
+		}
+		return data, vis.Statement(&a), nil
+	case RecIncident:
+		var in Incident
+		if err := decode(&in); err != nil {
+			return nil, false, err
+		}
+		vis, err := VisibilityOf(ctx, st, AsOf{}, &in)
+		if err != nil {
+			return nil, false, err
+		}
+		red, w, ok := vis.Incident(in)
+		if !ok || !w.Any() {
+			return data, ok, nil
+		}
+		b, err := json.Marshal(red)
+		return b, true, err
+	}
+	return data, true, nil
 }

@@ -83,74 +83,9 @@ func visibleSource(ctx context.Context, src *plotline.Source) (*plotline.Source,
 	return src, nil
 }
 
-// visibleVersions narrows a record's history to what the acting user may
-// see: not_found when the record as it last stood is withheld; otherwise
-// every version with the withheld parts of its data removed (a version of
-// a source or statement above the clearance loses its data entirely).
+// visibleVersions narrows a record's history (plotline.VisibleVersions).
 func (s *Server) visibleVersions(ctx context.Context, kind, id string, vs []plotline.Version) ([]plotline.Version, error) {
-	if plotline.VisibilityFor(ctx, nil).SeesAll() {
-		return vs, nil
-	}
-	out := make([]plotline.Version, len(vs))
-	last := -1 // the last version with data: the record as it last stood
-	for i, v := range vs {
-		out[i] = v
-		if v.Data == nil {
-			continue
-		}
-		data, ok, err := s.visibleData(ctx, kind, v.Data)
-		if err != nil {
-			return nil, err
-		}
-		out[i].Data = nil
-		if ok {
-			out[i].Data = data
-		}
-		last = i
-	}
-	if last >= 0 && out[last].Data == nil {
-		return nil, notFound(kind, id)
-	}
-	return out, nil
-}
-
-// visibleData redacts one stored version's JSON; false when it is withheld.
-func (s *Server) visibleData(ctx context.Context, kind string, data []byte) ([]byte, bool, error) {
-	switch kind {
-	case plotline.RecSource:
-		var src plotline.Source
-		if err := jsonUnmarshal(data, &src); err != nil {
-			return nil, false, err
-		}
-		_, err := visibleSource(ctx, &src)
-		return data, err == nil, nil
-	case plotline.RecAttribution:
-		var a plotline.Attribution
-		if err := jsonUnmarshal(data, &a); err != nil {
-			return nil, false, err
-		}
-		vis, err := s.visibility(ctx, plotline.AsOf{}, &plotline.Incident{Attributions: []plotline.Attribution{a}})
-		if err != nil {
-			return nil, false, err
-		}
-		return data, vis.Statement(&a), nil
-	case plotline.RecIncident:
-		var in plotline.Incident
-		if err := jsonUnmarshal(data, &in); err != nil {
-			return nil, false, err
-		}
-		vis, err := s.visibility(ctx, plotline.AsOf{}, &in)
-		if err != nil {
-			return nil, false, err
-		}
-		red, w, ok := vis.Incident(in)
-		if !ok || !w.Any() {
-			return data, ok, nil
-		}
-		b, err := jsonBody(red)
-		return b, true, err
-	}
-	return data, true, nil // actors and affiliations: the organisation is shown as it is
+	return plotline.VisibleVersions(ctx, s.store, kind, id, vs)
 }
 
 // storedIncident reads back a written incident as the acting user may see
