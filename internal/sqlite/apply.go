@@ -134,7 +134,15 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, b *plotline.Batch, rows [
 		return nil, err
 	}
 	ch := &plotline.Change{ID: changeID, RecordedAt: timeOf(at), RecordedBy: b.By, Note: b.Note}
-	w := writer{tx: tx, change: changeID, at: at}
+	w := writer{tx: tx, change: changeID, at: at, stmts: map[string]*sql.Stmt{}}
+	// A large batch indexes its incidents' text once at the end (see
+	// suspendFTS); a small one keeps the trigger and the schema unchanged.
+	var fts string
+	if len(b.Incidents) >= ftsBatchMin {
+		if fts, err = suspendFTS(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
 	for _, r := range rows {
 		created, changed, err := w.put(ctx, r)
 		if err != nil {
@@ -158,11 +166,19 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, b *plotline.Batch, rows [
 			ch.Deleted++
 		}
 	}
-	if err := checkReferences(ctx, tx, b); err != nil {
+	if err := resumeFTS(ctx, tx, fts, changeID); err != nil {
+		return nil, err
+	}
+	if err := checkReferences(ctx, w, b); err != nil {
 		return nil, err
 	}
 	return ch, nil
 }
+
+// ftsBatchMin is the number of incidents from which Apply suspends the
+// full-text trigger: dropping and restoring it changes the schema, which
+// makes every connection prepare its statements again.
+const ftsBatchMin = 50
 
 // batchRows validates every record of the batch and turns it into rows, in
 // dependency order (sources, actors, affiliations, incidents, attributions).
@@ -272,34 +288,68 @@ type writer struct {
 	tx     *sql.Tx
 	change int64
 	at     int64
+	// stmts holds the statements prepared in tx, by SQL text: a batch runs
+	// the same few statements once per record (database/sql closes them
+	// with the transaction).
+	stmts map[string]*sql.Stmt
+}
+
+func (w writer) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := w.stmts[q]; ok {
+		return s, nil
+	}
+	s, err := w.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	w.stmts[q] = s
+	return s, nil
+}
+
+func (w writer) exec(ctx context.Context, q string, args ...any) error {
+	s, err := w.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = s.ExecContext(ctx, args...)
+	return err
+}
+
+func (w writer) queryRow(ctx context.Context, q string, args []any, dest ...any) error {
+	s, err := w.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	return s.QueryRowContext(ctx, args...).Scan(dest...)
 }
 
 // put stores r as a new version unless the current version has the same
 // content. It reports whether the record is new and whether it changed.
 func (w writer) put(ctx context.Context, r row) (created, changed bool, err error) {
-	if _, err := w.tx.ExecContext(ctx, `INSERT OR IGNORE INTO `+r.kind+` (id) VALUES (?)`, r.id); err != nil {
+	if err := w.exec(ctx, `INSERT OR IGNORE INTO `+r.kind+` (id) VALUES (?)`, r.id); err != nil {
 		return false, false, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
 	}
 	var version int
 	var data sql.NullString
 	var deleted bool
-	err = w.tx.QueryRowContext(ctx, `SELECT version, data, deleted FROM `+r.kind+`_v WHERE id = ? AND rec_to IS NULL`, r.id).
-		Scan(&version, &data, &deleted)
+	err = w.queryRow(ctx, `SELECT version, data, deleted FROM `+r.kind+`_v WHERE id = ? AND rec_to IS NULL`, []any{r.id},
+		&version, &data, &deleted)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		created = true
+		created = true // nothing current to close
 	case err != nil:
 		return false, false, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
 	case !deleted && data.String == string(r.data):
 		return false, false, nil
-	}
-	if err := w.close(ctx, r.kind, r.id); err != nil {
-		return false, false, err
+	default:
+		if err := w.close(ctx, r.kind, r.id); err != nil {
+			return false, false, err
+		}
 	}
 	cols := append([]string{"id", "version", "change_id", "rec_from", "data"}, r.cols...)
 	vals := append([]any{r.id, version + 1, w.change, w.at, string(r.data)}, r.vals...)
 	q := `INSERT INTO ` + r.kind + `_v (` + strings.Join(cols, ", ") + `) VALUES (?` + strings.Repeat(", ?", len(cols)-1) + `)`
-	if _, err := w.tx.ExecContext(ctx, q, vals...); err != nil {
+	if err := w.exec(ctx, q, vals...); err != nil {
 		return false, false, constraintError(r.kind, r.id, err)
 	}
 	return created || deleted, !created, nil
@@ -309,7 +359,7 @@ func (w writer) put(ctx context.Context, r row) (created, changed bool, err erro
 func (w writer) delete(ctx context.Context, ref plotline.Ref) (bool, error) {
 	var version int
 	var deleted bool
-	err := w.tx.QueryRowContext(ctx, `SELECT version, deleted FROM `+ref.Kind+`_v WHERE id = ? AND rec_to IS NULL`, ref.ID).Scan(&version, &deleted)
+	err := w.queryRow(ctx, `SELECT version, deleted FROM `+ref.Kind+`_v WHERE id = ? AND rec_to IS NULL`, []any{ref.ID}, &version, &deleted)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && deleted) {
 		return false, plotline.Errorf(plotline.ENOTFOUND, "%s %q does not exist", ref.Kind, ref.ID)
 	}
@@ -319,14 +369,13 @@ func (w writer) delete(ctx context.Context, ref plotline.Ref) (bool, error) {
 	if err := w.close(ctx, ref.Kind, ref.ID); err != nil {
 		return false, err
 	}
-	_, err = w.tx.ExecContext(ctx, `INSERT INTO `+ref.Kind+`_v (id, version, change_id, rec_from, deleted) VALUES (?, ?, ?, ?, 1)`,
+	err = w.exec(ctx, `INSERT INTO `+ref.Kind+`_v (id, version, change_id, rec_from, deleted) VALUES (?, ?, ?, ?, 1)`,
 		ref.ID, version+1, w.change, w.at)
 	return true, err
 }
 
 func (w writer) close(ctx context.Context, kind, id string) error {
-	_, err := w.tx.ExecContext(ctx, `UPDATE `+kind+`_v SET rec_to = ? WHERE id = ? AND rec_to IS NULL`, w.at, id)
-	if err != nil {
+	if err := w.exec(ctx, `UPDATE `+kind+`_v SET rec_to = ? WHERE id = ? AND rec_to IS NULL`, w.at, id); err != nil {
 		return fmt.Errorf("%s %q: %w", kind, id, err)
 	}
 	return nil
@@ -365,10 +414,17 @@ func deletesWithCascade(ctx context.Context, tx *sql.Tx, refs []plotline.Ref) []
 
 // checkReferences verifies, inside the transaction and after all writes,
 // that every current record the batch touched points at current records.
-func checkReferences(ctx context.Context, tx *sql.Tx, b *plotline.Batch) error {
+func checkReferences(ctx context.Context, w writer, b *plotline.Batch) error {
+	tx := w.tx
+	found := map[plotline.Ref]bool{} // a batch cites the same few sources and actors again and again
 	exists := func(kind, id string) (bool, error) {
+		ref := plotline.Ref{Kind: kind, ID: id}
+		if found[ref] {
+			return true, nil
+		}
 		var n int
-		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM `+kind+`_v WHERE id = ? AND rec_to IS NULL AND deleted = 0`, id).Scan(&n)
+		err := w.queryRow(ctx, `SELECT count(*) FROM `+kind+`_v WHERE id = ? AND rec_to IS NULL AND deleted = 0`, []any{id}, &n)
+		found[ref] = n > 0
 		return n > 0, err
 	}
 	check := func(field, kind, id string) error {

@@ -77,10 +77,11 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 		tx.Rollback() //nolint:errcheck // the id error is the one to report
 		return nil, err
 	}
+	stmts := map[string]*sql.Stmt{}
 	t := &importTx{
-		db: db, tx: tx, w: writer{tx: tx, change: id, at: at},
+		db: db, tx: tx, w: writer{tx: tx, change: id, at: at, stmts: stmts},
 		ch:      plotline.Change{ID: id, RecordedAt: timeOf(at), RecordedBy: by, Note: note},
-		stmts:   map[string]*sql.Stmt{},
+		stmts:   stmts,
 		exists:  map[plotline.Ref]bool{},
 		fresh:   map[string]bool{},
 		written: map[string]int{},
@@ -97,45 +98,55 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 // sqlite_master, whitespace-normalised.
 const ftsTrigger = `CREATE TRIGGER incident_v_fts AFTER INSERT ON incident_v WHEN new.deleted = 0 BEGIN INSERT INTO incident_fts (rowid, title, summary) VALUES (new.rowid, coalesce(json_extract(new.data, '$.title'), ''), coalesce(json_extract(new.data, '$.summary'), '')); END`
 
-// suspendFTS drops the full-text trigger for the length of the import
-// transaction; Commit indexes the import's versions in one statement and
-// restores the trigger (FTS5 flushes its pending terms at every statement
-// savepoint, which row-by-row triggering makes the largest import cost).
-// A rollback restores the trigger with everything else. Any other shape of
-// the trigger is left alone and fires row by row.
-func (t *importTx) suspendFTS(ctx context.Context) error {
+// suspendFTS drops the full-text trigger for the rest of the transaction
+// and returns its SQL for resumeFTS ("" if it was not there or not in the
+// shape of migration 0002, and then it fires row by row as before). FTS5
+// flushes its pending terms at every statement savepoint, which row-by-row
+// triggering makes the largest cost of a big write; resumeFTS indexes the
+// change's incident versions in one statement instead. A rollback restores
+// the trigger with everything else.
+func suspendFTS(ctx context.Context, tx *sql.Tx) (string, error) {
 	var stored string
-	err := t.tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'incident_v_fts'`).Scan(&stored)
+	err := tx.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'incident_v_fts'`).Scan(&stored)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return "", nil
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	if strings.Join(strings.Fields(stored), " ") != ftsTrigger {
-		return nil
+		return "", nil
 	}
-	if _, err := t.tx.ExecContext(ctx, `DROP TRIGGER incident_v_fts`); err != nil {
-		return fmt.Errorf("suspend full-text trigger: %w", err)
+	if _, err := tx.ExecContext(ctx, `DROP TRIGGER incident_v_fts`); err != nil {
+		return "", fmt.Errorf("suspend full-text trigger: %w", err)
 	}
-	t.fts = stored
-	return nil
+	return stored, nil
 }
 
-// resumeFTS indexes this change's incident versions and restores the trigger.
-func (t *importTx) resumeFTS(ctx context.Context) error {
-	if t.fts == "" {
+// resumeFTS indexes change's incident versions and restores the trigger.
+func resumeFTS(ctx context.Context, tx *sql.Tx, trigger string, change int64) error {
+	if trigger == "" {
 		return nil
 	}
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO incident_fts (rowid, title, summary)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_fts (rowid, title, summary)
 		SELECT rowid, coalesce(json_extract(data, '$.title'), ''), coalesce(json_extract(data, '$.summary'), '')
-		FROM incident_v WHERE change_id = ? AND deleted = 0`, t.w.change); err != nil {
+		FROM incident_v WHERE change_id = ? AND deleted = 0`, change); err != nil {
 		return fmt.Errorf("full-text index: %w", err)
 	}
-	if _, err := t.tx.ExecContext(ctx, t.fts); err != nil {
+	if _, err := tx.ExecContext(ctx, trigger); err != nil {
 		return fmt.Errorf("restore full-text trigger: %w", err)
 	}
 	return nil
+}
+
+func (t *importTx) suspendFTS(ctx context.Context) error {
+	stored, err := suspendFTS(ctx, t.tx)
+	t.fts = stored
+	return err
+}
+
+func (t *importTx) resumeFTS(ctx context.Context) error {
+	return resumeFTS(ctx, t.tx, t.fts, t.w.change)
 }
 
 func (t *importTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {

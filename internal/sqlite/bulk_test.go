@@ -142,3 +142,58 @@ func TestImportDefersIndexesToCommit(t *testing.T) {
 		t.Fatalf("more:039: %v %v", in, err)
 	}
 }
+
+func TestApplyLargeBatchIndexesFullText(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	if _, err := db.Apply(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	want := schemaIndexes(t, db)
+	batch := func(prefix, word string, n int) *plotline.Batch {
+		b := &plotline.Batch{By: "test"}
+		for i := range n {
+			in := storetest.Fixture().Incidents[0]
+			in.ID, in.Summary = fmt.Sprintf("%s:%03d", prefix, i), fmt.Sprintf("%s number %d", word, i)
+			for j := range in.Attributions {
+				in.Attributions[j].ID = fmt.Sprintf("%s/%d", in.ID, j)
+				in.Attributions[j].IncidentID = ""
+			}
+			b.Incidents = append(b.Incidents, in)
+		}
+		return b
+	}
+	hits := func(word string) int {
+		var n int
+		if err := db.ReadDB().QueryRow(`SELECT count(*) FROM incident_fts WHERE incident_fts MATCH ?`, word).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := db.Apply(ctx, batch("big", "platypodes", 80)); err != nil {
+		t.Fatal(err)
+	}
+	if n := hits("platypodes"); n != 80 {
+		t.Errorf("large batch: %d full-text hits; want 80", n)
+	}
+	// A failing large batch (an attribution to an unknown actor) leaves
+	// neither text nor a changed schema behind.
+	b := batch("bad", "echidnas", 80)
+	b.Incidents[79].Attributions[0].ActorID = "nobody"
+	if _, err := db.Apply(ctx, b); err == nil {
+		t.Fatal("batch citing an unknown actor applied")
+	}
+	if n := hits("echidnas"); n != 0 {
+		t.Errorf("failed batch: %d full-text hits; want 0", n)
+	}
+	if got := schemaIndexes(t, db); !slices.Equal(got, want) {
+		t.Errorf("schema after large batches:\n%q\nwant\n%q", got, want)
+	}
+	// The trigger is back for small batches.
+	if _, err := db.Apply(ctx, batch("small", "numbats", 3)); err != nil {
+		t.Fatal(err)
+	}
+	if n := hits("numbats"); n != 3 {
+		t.Errorf("small batch: %d full-text hits; want 3", n)
+	}
+}
