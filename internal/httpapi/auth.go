@@ -35,7 +35,6 @@ func AccessPolicy() map[string]string {
 		reviewer = plotline.RoleReviewer
 		admin    = plotline.RoleAdmin
 	)
-	_ = reviewer // used by the review workflow's routes
 	return map[string]string{
 		"GET /healthz": Public,
 		"GET /metrics": admin,
@@ -74,6 +73,14 @@ func AccessPolicy() map[string]string {
 		"GET /api/v1/series":                    reader,
 		"GET /api/v1/projection":                reader,
 		"GET /api/v1/report/external-ops":       reader,
+
+		// Review workflow and audit (review.go): drafts are not for readers.
+		"GET /api/v1/review/queue":                analyst,
+		"GET /api/v1/review/drafts/{id}":          analyst,
+		"POST /api/v1/review/drafts/{id}/publish": reviewer,
+		"POST /api/v1/review/drafts/{id}/return":  reviewer,
+		"POST /api/v1/changes/{id}/revert":        reviewer,
+		"GET /api/v1/audit":                       admin,
 
 		// UI pages (internal/web).
 		"/":                                     reader, // the UI's "no such page"

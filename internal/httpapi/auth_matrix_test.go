@@ -280,9 +280,13 @@ func TestAccessPolicyShape(t *testing.T) {
 			if need != plotline.RoleAdmin {
 				t.Errorf("%s: needs %s; user management, audit and metrics are for admins", pattern, need)
 			}
-		case strings.Contains(path, "publish") || strings.Contains(path, "send-back"):
+		case strings.Contains(path, "publish") || strings.Contains(path, "/return") || strings.Contains(path, "/revert"):
 			if !plotline.RoleAtLeast(need, plotline.RoleReviewer) {
-				t.Errorf("%s: needs %s; publishing is for reviewers", pattern, need)
+				t.Errorf("%s: needs %s; publishing, sending back and reverting are for reviewers", pattern, need)
+			}
+		case strings.Contains(path, "/review/"):
+			if !plotline.RoleAtLeast(need, plotline.RoleAnalyst) {
+				t.Errorf("%s: needs %s; drafts are not for readers", pattern, need)
 			}
 		case write || strings.HasSuffix(path, "/new") || strings.HasSuffix(path, "/edit"):
 			if !plotline.RoleAtLeast(need, plotline.RoleAnalyst) {
