@@ -302,6 +302,9 @@ func (ix *Index) textRows(ctx context.Context, text string) ([]int32, error) {
 	return slices.Compact(rows), nil
 }
 
+// b2i is 1 for true. The filter constructors below are not inlined: the
+// copies of their closures in a caller would call b2i once per row instead
+// of inlining it (four times slower).
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -311,6 +314,8 @@ func b2i(b bool) int {
 
 // pred builds both forms of a filter from a row predicate (called once per
 // row: hot predicates have loops of their own).
+//
+//go:noinline
 func pred(keep func(i int32) bool) (filter, rangeFilter) {
 	return func(sel []int32) []int32 {
 			n := 0
@@ -346,6 +351,7 @@ func catFilter(c *col, lut []bool, not bool) (filter, rangeFilter) {
 	return codeFilter(c.u32, lut)
 }
 
+//go:noinline
 func codeFilter[T uint8 | uint16 | uint32](codes []T, lut []bool) (filter, rangeFilter) {
 	return func(sel []int32) []int32 {
 			n := 0
@@ -533,6 +539,8 @@ func inBox(y, x, W, S, E, N float32, wrap, not bool) bool {
 
 // intRange keeps rows whose value v has 0 <= v-lo <= w (unsigned: one
 // comparison).
+//
+//go:noinline
 func intRange(vals []int32, lo int32, w uint32) (filter, rangeFilter) {
 	return func(sel []int32) []int32 {
 			n := 0
@@ -554,6 +562,8 @@ func intRange(vals []int32, lo int32, w uint32) (filter, rangeFilter) {
 
 // bboxFilter keeps rows inside (or, with not, outside) a box; W > E wraps
 // around the antimeridian. Unknown coordinates (NaN) are never inside.
+//
+//go:noinline
 func bboxFilter(lat, lon []float32, W, S, E, N float32, not bool) (filter, rangeFilter) {
 	wrap := W > E
 	return func(sel []int32) []int32 {

@@ -331,6 +331,14 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 	}
 	err = p.scan(ctx, func(w int, sel []int32) {
 		pt := &parts[w]
+		if fast && len(dims) == 0 && countOnly {
+			pt.total += int64(len(sel))
+			pt.sum += int64(len(sel))
+			if len(sel) > 0 {
+				pt.dense[0].count += int64(len(sel))
+			}
+			return
+		}
 		if fast {
 			if cap(pt.keys) < len(sel) {
 				pt.keys = make([]uint64, chunkRows)
@@ -451,42 +459,79 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 		t.Total += int(pt.total)
 		t.Sum += pt.sum
 	}
-	labels := make([]map[uint32]string, len(dims))
-	for i := range labels {
-		labels[i] = map[uint32]string{}
-	}
-	label := func(i int, c uint32) string {
-		l, ok := labels[i][c]
-		if !ok {
-			l = dims[i].label(c)
-			labels[i][c] = l
-		}
-		return l
-	}
-	strs := make([]string, len(keys)*len(dims))
-	t.Rows = make([]Row, len(keys))
+	t.Rows = groupRows(dims, keys, accs, countOnly, req.Limit)
+	return t, nil
+}
+
+// groupRows labels and orders the groups: by value, largest first, then by
+// labels. Each distinct code is labelled once and ranked among its
+// dimension's labels, so that sorting compares integers; only the rows kept
+// (limit) get their labels.
+func groupRows(dims []*dim, keys []uint64, accs []acc, countOnly bool, limit int) []Row {
+	nd := len(dims)
+	codes := make([]uint32, len(keys)*nd) // codes[j*nd+i]: group j, dimension i
 	for j, k := range keys {
-		a := accs[j]
-		if countOnly {
-			a.value = a.count
-		}
-		row := strs[j*len(dims) : (j+1)*len(dims) : (j+1)*len(dims)]
-		for i := len(dims) - 1; i >= 0; i-- {
-			row[i] = label(i, uint32(k%dims[i].card))
+		for i := nd - 1; i >= 0; i-- {
+			codes[j*nd+i] = uint32(k % dims[i].card)
 			k /= dims[i].card
 		}
-		t.Rows[j] = Row{Keys: row, Count: int(a.count), Value: a.value}
 	}
-	slices.SortFunc(t.Rows, func(a, b Row) int {
-		if c := cmp.Compare(b.Value, a.Value); c != 0 {
+	// Per dimension: the distinct codes used, labelled, sorted by label.
+	type lc struct {
+		code  uint32
+		label string
+	}
+	labels := make([]map[uint32]string, nd)
+	rank := make([]int32, len(codes))
+	for i, d := range dims {
+		seen := map[uint32]int32{} // code → index in used
+		var used []lc
+		for j := range keys {
+			c := codes[j*nd+i]
+			if _, ok := seen[c]; !ok {
+				seen[c] = int32(len(used))
+				used = append(used, lc{c, d.label(c)})
+			}
+		}
+		slices.SortFunc(used, func(a, b lc) int { return strings.Compare(a.label, b.label) })
+		labels[i] = make(map[uint32]string, len(used))
+		for r, u := range used {
+			seen[u.code] = int32(r)
+			labels[i][u.code] = u.label
+		}
+		for j := range keys {
+			rank[j*nd+i] = seen[codes[j*nd+i]]
+		}
+	}
+	value := func(j int) int64 {
+		if countOnly {
+			return accs[j].count
+		}
+		return accs[j].value
+	}
+	order := make([]int32, len(keys))
+	for j := range order {
+		order[j] = int32(j)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		if c := cmp.Compare(value(int(b)), value(int(a))); c != 0 {
 			return c
 		}
-		return slices.Compare(a.Keys, b.Keys)
+		return slices.Compare(rank[int(a)*nd:int(a+1)*nd], rank[int(b)*nd:int(b+1)*nd])
 	})
-	if req.Limit > 0 && len(t.Rows) > req.Limit {
-		t.Rows = t.Rows[:req.Limit]
+	if limit > 0 && len(order) > limit {
+		order = order[:limit]
 	}
-	return t, nil
+	strs := make([]string, len(order)*nd)
+	rows := make([]Row, len(order))
+	for r, j := range order {
+		row := strs[r*nd : (r+1)*nd : (r+1)*nd]
+		for i := range nd {
+			row[i] = labels[i][codes[int(j)*nd+i]]
+		}
+		rows[r] = Row{Keys: row, Count: int(accs[j].count), Value: value(int(j))}
+	}
+	return rows
 }
 
 // Pivot lays a two-dimension table out as a matrix, rows and columns in
