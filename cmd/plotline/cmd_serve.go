@@ -42,6 +42,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	wc, hc := web.Config{Store: db, Logger: log, Now: m.Now}, httpapi.Config{Store: db, Analytics: analytics, Logger: log, Now: m.Now}
+	if ua, ok := analytics.(web.Analytics); ok {
+		wc.Analytics = ua // the pages share the API's index and report cache
+	}
 	if accounts != nil {
 		wc.Accounts, hc.Auth = accounts, accounts
 	}

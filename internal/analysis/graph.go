@@ -15,11 +15,14 @@ type Graph struct {
 	actors  map[string]*plotline.Actor
 	parents map[string][]plotline.Affiliation
 	alias   map[string]string // lower-case name or alias → actor ID (strong names only)
+	list    []plotline.Actor
+	affs    []plotline.Affiliation
 }
 
 // NewGraph indexes actors and affiliations.
 func NewGraph(actors []plotline.Actor, affs []plotline.Affiliation) *Graph {
-	g := &Graph{actors: map[string]*plotline.Actor{}, parents: map[string][]plotline.Affiliation{}, alias: map[string]string{}}
+	g := &Graph{actors: map[string]*plotline.Actor{}, parents: map[string][]plotline.Affiliation{}, alias: map[string]string{},
+		list: actors, affs: affs}
 	for i := range actors {
 		a := &actors[i]
 		g.actors[a.ID] = a
@@ -42,6 +45,14 @@ func NewGraph(actors []plotline.Actor, affs []plotline.Affiliation) *Graph {
 	}
 	return g
 }
+
+// Actors returns the actors the graph was built from, in their order. They
+// are shared: callers must not modify them.
+func (g *Graph) Actors() []plotline.Actor { return g.list }
+
+// Affiliations returns the affiliations the graph was built from, in their
+// order. They are shared: callers must not modify them.
+func (g *Graph) Affiliations() []plotline.Affiliation { return g.affs }
 
 // Actor returns the actor with the given ID, or nil.
 func (g *Graph) Actor(id string) *plotline.Actor { return g.actors[id] }

@@ -142,6 +142,20 @@ func (a *EngineAnalytics) Report(ctx context.Context, req ReportRequest) (*analy
 	return rep, nil
 }
 
+// Graph returns the organisation graph of the index at asOf's record
+// clock, as fresh as the other answers. The web UI draws its organisation
+// chart and names actors with it.
+func (a *EngineAnalytics) Graph(ctx context.Context, asOf plotline.AsOf) (*analysis.Graph, error) {
+	if err := a.fresh(ctx); err != nil {
+		return nil, err
+	}
+	ix, err := a.Engine.Index(ctx, plotline.AsOf{Recorded: asOf.Recorded})
+	if err != nil {
+		return nil, err
+	}
+	return ix.Graph(), nil
+}
+
 // reportKey is a comparable form of a request. Requests on the record clock
 // are not cached (their index is rebuilt on demand anyway).
 func reportKey(req ReportRequest) (ReportRequest, bool) {

@@ -58,7 +58,7 @@ func newBrowser(t *testing.T) *browser {
 		t.Skip("no Chromium found (set PLOTLINE_CHROMIUM, or: apt-get install -y chromium); browser tests skipped")
 	}
 	db := mustOpenStore(t)
-	ui := New(Config{Store: db, Engine: mustEngine(t, db), Now: func() time.Time { return today }})
+	ui := New(Config{Store: db, Analytics: analyticsOf(mustEngine(t, db)), Now: func() time.Time { return today }})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", strictCSP)
 		ui.ServeHTTP(w, r)

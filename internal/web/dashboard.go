@@ -11,21 +11,13 @@ import (
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/httpapi"
 )
 
-// world is one request's read of the store: the snapshot at the record
-// clock and its organisation graph.
-type world struct {
-	snap  *plotline.Snapshot
-	graph *analysis.Graph
-}
-
-func (h *Handler) load(ctx context.Context, v *view) (*world, error) {
-	snap, err := h.store.Snapshot(ctx, plotline.AsOf{Recorded: v.Clock.Recorded})
-	if err != nil {
-		return nil, err
-	}
-	return &world{snap: snap, graph: analysis.NewGraph(snap.Actors, snap.Affiliations)}, nil
+// report asks the analytics for the external-ops report the params describe.
+func (h *Handler) report(ctx context.Context, v *view, p *reportParams) (*analysis.ExternalOpsReport, error) {
+	return h.analytics.Report(ctx, httpapi.ReportRequest{From: p.Params.From, To: p.Params.To, RelatedTo: p.RelatedTo,
+		Rule: p.Rule, AsOf: v.Clock, Today: v.Day})
 }
 
 // reportParams are the dashboard's (and map's and network's) inputs, as given in the URL.
@@ -98,13 +90,13 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	wd, err := h.load(r.Context(), v)
+	g, err := h.analytics.Graph(r.Context(), v.Clock)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	d := &dashboardData{Periods: periods, Rules: []string{"any", "official", "claims", "best"}, Actors: orgActors(wd.snap.Actors), Names: actorNames(wd.snap.Actors)}
-	p, err := readReportParams(v, wd.graph)
+	d := &dashboardData{Periods: periods, Rules: []string{"any", "official", "claims", "best"}, Actors: orgActors(g.Actors()), Names: actorNames(g.Actors())}
+	p, err := readReportParams(v, g)
 	d.P = p
 	if err != nil {
 		// Show the form again with the problem next to its field.
@@ -116,7 +108,10 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d.R = analysis.ExternalOps(wd.graph, wd.snap.Incidents, p.Params)
+	if d.R, err = h.report(r.Context(), v, p); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	d.Chart = monthlyChart(d.R, p.Params.From, p.Params.To)
 	d.Cross = newCrossTab(d.R)
 	h.render(w, r, http.StatusOK, "dashboard", &page{Title: "Dashboard", Nav: "dashboard", View: v, Data: d})

@@ -212,11 +212,9 @@ func (h *Handler) save(w http.ResponseWriter, r *http.Request, f *form, d *formD
 				return
 			}
 			errs = fe
-		} else if h.engine != nil {
-			// The write is done; a stale index only delays what the table shows.
-			if _, err := h.engine.Refresh(r.Context()); err != nil {
-				h.log.WarnContext(r.Context(), "web: refresh engine after edit", "err", err)
-			}
+		} else if err := h.analytics.Refresh(r.Context()); err != nil {
+			// The write is done; a stale index only delays what the pages show.
+			h.log.WarnContext(r.Context(), "web: refresh analytics after edit", "err", err)
 		}
 	}
 	if len(errs) > 0 {

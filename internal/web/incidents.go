@@ -2,15 +2,18 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/plotline-dev/plotline"
-	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/httpapi"
 	"github.com/plotline-dev/plotline/internal/query"
 )
 
@@ -65,7 +68,23 @@ func columnByKey(k string) *column {
 	return nil
 }
 
-// table is the incident table as shown: the rows, in order, with the chosen columns.
+// tableLimits bound the incident table's work per request.
+type tableLimits struct {
+	// page is how many rows the table shows at once.
+	page int
+	// sort bounds the matches sorted by a column other than the date: that
+	// sort reads every matching incident. Above it the table keeps the date
+	// order and says so; the date order pages through any number of matches.
+	sort int
+	// export bounds the rows one download carries (the API pages through
+	// any number; plotline export writes whole stores).
+	export int
+}
+
+var defaultLimits = tableLimits{page: 500, sort: 5000, export: 50000}
+
+// table is the incident table as shown: one page of the matching rows, in
+// order, with the chosen columns.
 type table struct {
 	Fields   []string // the filter language's field names, for the help text
 	Q        string
@@ -74,6 +93,11 @@ type table struct {
 	All      []colChoice
 	Rows     []tableRow
 	Total    int // incidents known before filtering
+	Matched  int // incidents the filter selects
+	First    int // 1-based position of the first row shown (0: none)
+	Prev     string
+	Next     string
+	Note     string // why the rows are not in the order asked for
 	QErr     string
 	Download []download
 }
@@ -91,15 +115,19 @@ type tableRow struct {
 
 type download struct{ Label, URL string }
 
-// buildTable reads q, sort and cols from the view and computes what the table shows.
-func (h *Handler) buildTable(r *http.Request, v *view) (*table, error) {
-	wd, err := h.load(r.Context(), v)
+// buildTable reads q, sort, cols and page from the view and computes what
+// the table shows: the analytics select and order the incidents, and only
+// the rows shown are read from the store. With all set it returns every
+// matching row instead of one page (up to limits.export).
+func (h *Handler) buildTable(r *http.Request, v *view, all bool) (*table, error) {
+	ctx := r.Context()
+	g, err := h.analytics.Graph(ctx, v.Clock)
 	if err != nil {
 		return nil, err
 	}
 	q := v.Query
 	t := &table{Q: q.Get("q"), Sort: q.Get("sort"), Fields: filterFields}
-	if h.engine != nil {
+	if h.queryLang {
 		t.Fields = nil
 		for _, f := range query.Fields {
 			t.Fields = append(t.Fields, f.Name)
@@ -131,52 +159,54 @@ func (h *Handler) buildTable(r *http.Request, v *view) (*table, error) {
 	if sortCol == nil {
 		return nil, plotline.FieldError("sort", "cannot sort by %q", t.Sort)
 	}
-	match, err := h.matcher(r, v, t.Q, wd)
+	pageNo := 1
+	if s := q.Get("page"); s != "" {
+		if pageNo, err = strconv.Atoi(s); err != nil || pageNo < 1 {
+			return nil, plotline.FieldError("page", "%q is not a page number", s)
+		}
+	}
+	for _, f := range []string{"csv", "json", "geojson"} {
+		t.Download = append(t.Download, download{Label: strings.ToUpper(f), URL: v.Link("/incidents/export", "q", t.Q, "sort", q.Get("sort"), "cols", strings.Join(keys, ","), "format", f)})
+	}
+	known, err := h.analytics.Match(ctx, httpapi.QueryRequest{AsOf: v.Clock, Today: v.Day}, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	t.Total = known.Total
+	size, offset := h.limits.page, (pageNo-1)*h.limits.page
+	if all {
+		size, offset = h.limits.export, 0
+	}
+	ids, err := h.tableIDs(ctx, v, t, sortCol, offset, size)
 	if err != nil {
 		if plotline.ErrorCode(err) != plotline.EINVALID {
 			return nil, err
 		}
-		t.QErr = plotline.ErrorMessage(err)
-		match = func(*plotline.Incident) bool { return false } // shows nothing while the filter is wrong
+		t.QErr = plotline.ErrorMessage(err) // shows nothing while the filter is wrong
+		return t, nil
 	}
-	var ctxs []*rowCtx
-	for _, raw := range wd.snap.Incidents {
-		in, ok := raw.AsKnownOn(v.Day)
-		if !ok {
-			continue
-		}
-		t.Total++
-		if !match(&in) {
-			continue
-		}
-		c := &rowCtx{in: &in}
-		var ids []string
-		for _, a := range in.Attributions {
-			if a.StandsOn(v.Day) {
-				if !slices.Contains(ids, a.ActorID) {
-					ids = append(ids, a.ActorID)
-				}
-				if !slices.Contains(c.bases, a.Basis) {
-					c.bases = append(c.bases, a.Basis)
-				}
+	if all && t.Matched > h.limits.export {
+		return nil, plotline.FieldError("q", "%d incidents match; a download carries at most %d: narrow the filter, or use the API or plotline export", t.Matched, h.limits.export)
+	}
+	ctxs, err := h.rowCtxs(ctx, v, g, ids)
+	if err != nil {
+		return nil, err
+	}
+	if t.Note == "" && sortCol.Key != "date" {
+		// Every match was read: sort them all, then cut the page.
+		desc := strings.HasPrefix(t.Sort, "-")
+		slices.SortStableFunc(ctxs, func(a, b *rowCtx) int {
+			n := compareKeys(sortCol, a, b)
+			if n == 0 {
+				n = cmp.Compare(a.in.ID, b.in.ID)
 			}
-		}
-		for _, id := range wd.graph.MostSpecific(ids, in.Date.Start) {
-			c.units = append(c.units, wd.graph.Name(id))
-		}
-		ctxs = append(ctxs, c)
+			if desc {
+				return -n
+			}
+			return n
+		})
+		ctxs = ctxs[min(offset, len(ctxs)):min(offset+size, len(ctxs))]
 	}
-	desc := strings.HasPrefix(t.Sort, "-")
-	slices.SortStableFunc(ctxs, func(a, b *rowCtx) int {
-		n := compareKeys(sortCol, a, b)
-		if n == 0 {
-			n = cmp.Compare(a.in.ID, b.in.ID)
-		}
-		if desc {
-			return -n
-		}
-		return n
-	})
 	for _, c := range ctxs {
 		row := tableRow{ID: c.in.ID, in: c.in}
 		for _, col := range t.Cols {
@@ -184,35 +214,116 @@ func (h *Handler) buildTable(r *http.Request, v *view) (*table, error) {
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	for _, f := range []string{"csv", "json", "geojson"} {
-		t.Download = append(t.Download, download{Label: strings.ToUpper(f), URL: v.Link("/incidents/export", "q", t.Q, "sort", q.Get("sort"), "cols", strings.Join(keys, ","), "format", f)})
+	if len(t.Rows) > 0 && !all {
+		t.First = offset + 1
+		if pageNo > 1 {
+			t.Prev = v.With("page", pageLink(pageNo-1))
+		}
+		if offset+len(t.Rows) < t.Matched {
+			t.Next = v.With("page", pageLink(pageNo+1))
+		}
 	}
 	return t, nil
 }
 
-// matcher returns the filter of the table: the engine's answer to the query
-// language when an engine is configured, else the built-in filter.
-func (h *Handler) matcher(r *http.Request, v *view, q string, wd *world) (func(*plotline.Incident) bool, error) {
-	if h.engine == nil {
-		f, err := parseFilter(q, wd.graph)
+func pageLink(n int) string {
+	if n <= 1 {
+		return "" // page 1 is the URL without page=
+	}
+	return strconv.Itoa(n)
+}
+
+// tableIDs returns the IDs of the rows to show and sets t.Matched. In date
+// order (ascending or descending) that is one page of matches. For another
+// column it is every match when there are at most limits.sort (the caller
+// sorts and cuts the page); above that, the page in date order, with t.Note
+// saying so.
+func (h *Handler) tableIDs(ctx context.Context, v *view, t *table, sortCol *column, offset, size int) ([]string, error) {
+	req := httpapi.QueryRequest{Q: t.Q, AsOf: v.Clock, Today: v.Day}
+	if sortCol.Key != "date" {
+		m, err := h.analytics.Match(ctx, req, 0, h.limits.sort+1)
 		if err != nil {
 			return nil, err
 		}
-		return func(in *plotline.Incident) bool { return f.match(wd.graph, in, v.Day) }, nil
+		t.Matched = m.Total
+		if m.Total <= h.limits.sort {
+			return m.IDs, nil
+		}
+		t.Note = fmt.Sprintf("%d incidents match: sorting by %s needs at most %d, so they are in date order. Narrow the filter to sort them.", m.Total, sortCol.Label, h.limits.sort)
+		if offset+size <= len(m.IDs) {
+			return m.IDs[offset : offset+size], nil
+		}
+		m, err = h.analytics.Match(ctx, req, offset, size)
+		if err != nil {
+			return nil, err
+		}
+		return m.IDs, nil
 	}
-	pq, err := query.Parse(q)
-	if err != nil {
-		return nil, plotline.FieldError("q", "%s", err.Error())
+	if !strings.HasPrefix(t.Sort, "-") {
+		m, err := h.analytics.Match(ctx, req, offset, size)
+		if err != nil {
+			return nil, err
+		}
+		t.Matched = m.Total
+		return m.IDs, nil
 	}
-	m, err := h.engine.Match(r.Context(), engine.Request{Query: pq, AsOf: v.Clock})
+	// Newest first: the same order reversed, counted from the end.
+	m, err := h.analytics.Match(ctx, req, 0, 1)
 	if err != nil {
 		return nil, err
 	}
-	ids := make(map[string]bool, len(m.IDs))
-	for _, id := range m.IDs {
-		ids[id] = true
+	t.Matched = m.Total
+	hi := m.Total - offset
+	if hi <= 0 {
+		return nil, nil
 	}
-	return func(in *plotline.Incident) bool { return ids[in.ID] }, nil
+	lo := max(0, hi-size)
+	if m, err = h.analytics.Match(ctx, req, lo, hi-lo); err != nil {
+		return nil, err
+	}
+	slices.Reverse(m.IDs)
+	return m.IDs, nil
+}
+
+// rowCtxs reads the incidents named by ids (in that order) as known on the
+// view's day, with the names of the units their standing statements name.
+func (h *Handler) rowCtxs(ctx context.Context, v *view, g *analysis.Graph, ids []string) ([]*rowCtx, error) {
+	var out []*rowCtx
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 1000)] // bounds each read
+		ids = ids[len(chunk):]
+		byID, err := h.incidentsByID(ctx, chunk, v)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range chunk {
+			raw := byID[id]
+			if raw == nil {
+				continue // deleted since the index was built
+			}
+			in, ok := raw.AsKnownOn(v.Day)
+			if !ok {
+				continue
+			}
+			c := &rowCtx{in: &in}
+			var actors []string
+			for _, a := range in.Attributions {
+				if a.StandsOn(v.Day) {
+					if !slices.Contains(actors, a.ActorID) {
+						actors = append(actors, a.ActorID)
+					}
+					if !slices.Contains(c.bases, a.Basis) {
+						c.bases = append(c.bases, a.Basis)
+					}
+				}
+			}
+			for _, id := range g.MostSpecific(actors, in.Date.Start) {
+				c.units = append(c.units, g.Name(id))
+			}
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func compareKeys(col *column, a, b *rowCtx) int {
@@ -254,7 +365,7 @@ func (h *Handler) incidents(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	t, err := h.buildTable(r, v)
+	t, err := h.buildTable(r, v, false)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -266,15 +377,15 @@ func (h *Handler) incidents(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, code, "incidents", &page{Title: "Incidents", Nav: "incidents", View: v, Data: t})
 }
 
-// exportIncidents downloads exactly what the table shows: the same rows in
-// the same order with the same columns.
+// exportIncidents downloads what the table shows: every matching row (not
+// just the page shown), in the same order, with the same columns.
 func (h *Handler) exportIncidents(w http.ResponseWriter, r *http.Request) {
 	v, err := h.newView(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	t, err := h.buildTable(r, v)
+	t, err := h.buildTable(r, v, true)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -48,12 +49,12 @@ func (h *Handler) mapView(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	wd, err := h.load(r.Context(), v)
+	g, err := h.analytics.Graph(r.Context(), v.Clock)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	p, err := readReportParams(v, wd.graph)
+	p, err := readReportParams(v, g)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -63,12 +64,22 @@ func (h *Handler) mapView(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, plotline.FieldError("extent", "%q is not focus or world", extent))
 		return
 	}
-	rep := analysis.ExternalOps(wd.graph, wd.snap.Incidents, p.Params)
-	byID := map[string]*plotline.Incident{}
-	for i := range wd.snap.Incidents {
-		byID[wd.snap.Incidents[i].ID] = &wd.snap.Incidents[i]
+	rep, err := h.report(r.Context(), v, p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
-	d := &mapData{P: p, R: rep, Extent: extent, Names: actorNames(wd.snap.Actors), Actors: orgActors(wd.snap.Actors), Rules: []string{"any", "official", "claims", "best"}}
+	// The report lines lack coordinates: read the listed incidents alone.
+	ids := make([]string, len(rep.Incidents))
+	for i, line := range rep.Incidents {
+		ids[i] = line.ID
+	}
+	byID, err := h.incidentsByID(r.Context(), ids, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := &mapData{P: p, R: rep, Extent: extent, Names: actorNames(g.Actors()), Actors: orgActors(g.Actors()), Rules: []string{"any", "official", "claims", "best"}}
 	for _, line := range rep.Incidents {
 		in := byID[line.ID]
 		mi := mapIncident{ID: line.ID, Title: line.Title, Date: line.Date, Kind: line.Kind, Target: line.TargetCountry,
@@ -81,7 +92,7 @@ func (h *Handler) mapView(w http.ResponseWriter, r *http.Request) {
 			day = in.Date.Start
 		}
 		for _, u := range line.Units {
-			mi.Units = append(mi.Units, mapUnit{ID: u, Name: wd.graph.Name(u), Home: homeOf(wd.graph, u, day)})
+			mi.Units = append(mi.Units, mapUnit{ID: u, Name: g.Name(u), Home: homeOf(g, u, day)})
 		}
 		d.List = append(d.List, mi)
 	}
@@ -103,6 +114,22 @@ func (h *Handler) mapView(w http.ResponseWriter, r *http.Request) {
 	// script element early.
 	d.JSON = template.JS(b)
 	h.render(w, r, http.StatusOK, "map", &page{Title: "Map", Nav: "map", View: v, Data: d})
+}
+
+// incidentsByID reads the named incidents at the view's record clock.
+func (h *Handler) incidentsByID(ctx context.Context, ids []string, v *view) (map[string]*plotline.Incident, error) {
+	byID := make(map[string]*plotline.Incident, len(ids))
+	if len(ids) == 0 {
+		return byID, nil
+	}
+	list, err := h.store.Incidents(ctx, plotline.IncidentFilter{IDs: ids}, plotline.AsOf{Recorded: v.Clock.Recorded})
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		byID[list[i].ID] = &list[i]
+	}
+	return byID, nil
 }
 
 // homeOf returns the home countries of the unit, or of its nearest ancestor

@@ -39,15 +39,16 @@ func (h *Handler) org(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	wd, err := h.load(r.Context(), v)
+	g, err := h.analytics.Graph(r.Context(), v.Clock)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	d := &orgData{On: on.String(), Dates: []string{"2015-01-01", "2018-01-01", "2020-01-01", "2024-01-01", v.Day.String()}}
 	exists := map[string]*plotline.Actor{}
-	for i := range wd.snap.Actors {
-		a := &wd.snap.Actors[i]
+	actors := g.Actors()
+	for i := range actors {
+		a := &actors[i]
 		if a.Founded.Known() && a.Founded.Start > on {
 			continue
 		}
@@ -59,7 +60,7 @@ func (h *Handler) org(w http.ResponseWriter, r *http.Request) {
 	type edge struct{ child, since string }
 	kids := map[string][]edge{}
 	hasParent := map[string]bool{}
-	for _, f := range wd.snap.Affiliations {
+	for _, f := range g.Affiliations() {
 		if exists[f.ChildID] == nil || exists[f.ParentID] == nil || !f.ValidOn(on) {
 			continue
 		}
@@ -137,18 +138,22 @@ func (h *Handler) network(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	wd, err := h.load(r.Context(), v)
+	g, err := h.analytics.Graph(r.Context(), v.Clock)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	p, err := readReportParams(v, wd.graph)
+	p, err := readReportParams(v, g)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	rep := analysis.ExternalOps(wd.graph, wd.snap.Incidents, p.Params)
-	d := &networkData{P: p, R: rep, Width: 1000, Actors: orgActors(wd.snap.Actors), Rules: []string{"any", "official", "claims", "best"}}
+	rep, err := h.report(r.Context(), v, p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := &networkData{P: p, R: rep, Width: 1000, Actors: orgActors(g.Actors()), Rules: []string{"any", "official", "claims", "best"}}
 	const rowH, nodeH = 26, 20
 	var units, countries []string
 	for _, in := range rep.Incidents {
@@ -168,8 +173,8 @@ func (h *Handler) network(w http.ResponseWriter, r *http.Request) {
 	for i, u := range units {
 		y := spread(i, len(units))
 		unitY[u] = y
-		d.Nodes = append(d.Nodes, netNode{X: 0, Y: y, W: 250, Label: wd.graph.Name(u), Class: "unit", TextX: 6,
-			Href: v.Link("/incidents", "q", "actor:"+u+"+"), Title: "Incidents attributed to " + wd.graph.Name(u)})
+		d.Nodes = append(d.Nodes, netNode{X: 0, Y: y, W: 250, Label: g.Name(u), Class: "unit", TextX: 6,
+			Href: v.Link("/incidents", "q", "actor:"+u+"+"), Title: "Incidents attributed to " + g.Name(u)})
 	}
 	for i, in := range rep.Incidents {
 		y := i*rowH + rowH/2

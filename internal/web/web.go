@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/plotline-dev/plotline"
-	"github.com/plotline-dev/plotline/internal/engine"
 )
 
 //go:embed templates/*.html
@@ -43,10 +42,13 @@ type Config struct {
 	Now func() time.Time
 	// By names who UI edits are recorded as; "" means "web".
 	By string
-	// Engine, when set, answers the incident table's filter with the query
-	// language (internal/query) and is refreshed after every UI edit. When
-	// nil, the table falls back to a built-in filter of the same syntax.
-	Engine *engine.Engine
+	// Analytics answers every page's aggregate questions (report, filter,
+	// organisation graph) and is refreshed after every UI edit; plotline
+	// serve passes the API's *httpapi.EngineAnalytics, whose filter is the
+	// query language (internal/query). When nil, the pages read a whole
+	// store snapshot per request and the table uses a built-in filter of
+	// the same syntax: enough for the curated data only.
+	Analytics Analytics
 	// Accounts logs users in and out (internal/auth.Service). Nil is
 	// single-user mode: the login page says there are no accounts.
 	Accounts Accounts
@@ -54,14 +56,18 @@ type Config struct {
 
 // Handler serves the UI.
 type Handler struct {
-	store  plotline.Store
-	engine *engine.Engine
-	log    *slog.Logger
-	now    func() time.Time
-	by     string
-	pages  map[string]*template.Template
-	assets map[string]string // static path → content hash, for cache busting
-	mux    *http.ServeMux
+	store     plotline.Store
+	analytics Analytics
+	// queryLang: the table's filter is the query language (the engine's),
+	// not the built-in filter.
+	queryLang bool
+	limits    tableLimits // incident table; the tests lower them
+	log       *slog.Logger
+	now       func() time.Time
+	by        string
+	pages     map[string]*template.Template
+	assets    map[string]string // static path → content hash, for cache busting
+	mux       *http.ServeMux
 	// accounts logs in and out; nil in single-user mode (login.go).
 	accounts Accounts
 	// patterns lists the registered routes, for the access policy.
@@ -80,7 +86,11 @@ func New(c Config) http.Handler {
 }
 
 func newHandler(c Config) (*Handler, error) {
-	h := &Handler{store: c.Store, engine: c.Engine, log: c.Logger, now: c.Now, by: c.By, assets: map[string]string{}, accounts: c.Accounts}
+	h := &Handler{store: c.Store, analytics: c.Analytics, queryLang: c.Analytics != nil, log: c.Logger, now: c.Now, by: c.By, assets: map[string]string{}, accounts: c.Accounts}
+	h.limits = defaultLimits
+	if h.analytics == nil {
+		h.analytics = &storeAnalytics{store: c.Store}
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

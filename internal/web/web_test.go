@@ -19,6 +19,7 @@ import (
 	"github.com/plotline-dev/plotline/dataset"
 	"github.com/plotline-dev/plotline/internal/analysis"
 	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/httpapi"
 	"github.com/plotline-dev/plotline/internal/sqlite"
 )
 
@@ -62,8 +63,17 @@ func mustEngine(tb testing.TB, db *sqlite.DB) *engine.Engine {
 	return eng
 }
 
+// analyticsOf wraps the engine as plotline serve does; nil gives the UI's
+// fallback over store snapshots.
+func analyticsOf(eng *engine.Engine) Analytics {
+	if eng == nil {
+		return nil
+	}
+	return &httpapi.EngineAnalytics{Engine: eng}
+}
+
 func serveUI(tb testing.TB, db *sqlite.DB, eng *engine.Engine) *httptest.Server {
-	srv := httptest.NewServer(New(Config{Store: db, Engine: eng, Now: func() time.Time { return today }}))
+	srv := httptest.NewServer(New(Config{Store: db, Analytics: analyticsOf(eng), Now: func() time.Time { return today }}))
 	tb.Cleanup(srv.Close)
 	return srv
 }
@@ -417,22 +427,5 @@ func TestMonthlyChartNeverPlacesImpreciseDates(t *testing.T) {
 	// The H1 2024 data has a quarter-precision and a range-dated incident.
 	if !regexp.MustCompile(`not placed on a month \(date spans months\): [1-9]`).MatchString(body) {
 		t.Errorf("chart summary does not count imprecise dates:\n%s", excerpt(body))
-	}
-}
-
-// BenchmarkPages renders the heaviest pages on the curated data, in process.
-func BenchmarkPages(b *testing.B) {
-	db := mustOpenStore(b)
-	h := New(Config{Store: db, Engine: mustEngine(b, db), Now: func() time.Time { return today }})
-	for _, path := range []string{"/", "/incidents?q=kind:plot", "/incidents/2024-01-28-tur-istanbul-church", "/map", "/org", "/network"} {
-		b.Run(path, func(b *testing.B) {
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
-				if rec.Code != 200 {
-					b.Fatalf("%s: %d", path, rec.Code)
-				}
-			}
-		})
 	}
 }
