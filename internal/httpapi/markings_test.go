@@ -10,45 +10,14 @@ import (
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/engine"
 	"github.com/plotline-dev/plotline/internal/httpapi"
+	"github.com/plotline-dev/plotline/internal/storetest"
 )
 
-// leak is in every restricted text of markedBatch and in nothing a reader
+// leak is in every restricted text of storetest.MarkedCurated and in nothing a reader
 // cleared to GREEN may see; the IDs of withheld records are leaks too.
 const leak = "xyzzy"
 
 var leakIDs = []string{"test-marked-red", "test-secret", "test-marked/amber", "test-marked/red"}
-
-// markedBatch adds to the curated dataset a plot cited by a CLEAR and a
-// TLP:RED source, carrying a CLEAR statement, an AMBER statement and one
-// resting on the RED source; and a plot known only from the RED source.
-func markedBatch() *plotline.Batch {
-	ref := func(id string) []plotline.SourceRef { return []plotline.SourceRef{{ID: id}} }
-	return &plotline.Batch{By: "test", Note: "markings",
-		Sources: []plotline.Source{
-			{ID: "test-marked-clear", Publisher: "Open Newspaper", Title: "Plot foiled in Hamburg", URL: "https://example.org/open",
-				Kind: "news", TLP: "clear", Published: plotline.MustDate("2024-03-11")},
-			{ID: "test-marked-red", Publisher: "Partner service XYZZY", Title: "Liaison note XYZZY", URL: "https://example.org/xyzzy-red",
-				Kind: "government", TLP: "red", Published: plotline.MustDate("2024-03-12")},
-		},
-		Incidents: []plotline.Incident{
-			{ID: "test-marked", Title: "Plot foiled in Hamburg", Kind: "plot", Outcome: "foiled", Date: plotline.MustDate("2024-03-10"),
-				Location: plotline.Location{Country: "DEU", Place: "Hamburg"}, TargetCountry: "DEU",
-				Sources: []string{"test-marked-clear", "test-marked-red"},
-				Attributions: []plotline.Attribution{
-					{ID: "test-marked/open", ActorID: "is", Basis: "media", AssertedBy: "Open Newspaper", StatedOn: plotline.MustDate("2024-03-11"),
-						Link: "unknown", Sources: ref("test-marked-clear")},
-					{ID: "test-marked/amber", ActorID: "is-khorasan", Basis: "government", AssertedBy: "Agency XYZZY", StatedOn: plotline.MustDate("2024-03-12"),
-						Link: "directed", TLP: "amber", Sources: ref("test-marked-clear")},
-					{ID: "test-marked/red", ActorID: "is-khorasan", Basis: "government", AssertedBy: "Service XYZZY", StatedOn: plotline.MustDate("2024-03-12"),
-						Link: "guided", Sources: ref("test-marked-red")},
-				}},
-			{ID: "test-secret", Title: "Plot XYZZY", Kind: "plot", Outcome: "foiled", Date: plotline.MustDate("2024-04-02"),
-				Location: plotline.Location{Country: "AUT"}, TargetCountry: "AUT", Sources: []string{"test-marked-red"},
-				Attributions: []plotline.Attribution{{ID: "test-secret/gov", ActorID: "is-khorasan", Basis: "government", AssertedBy: "Service XYZZY",
-					StatedOn: plotline.MustDate("2024-04-03"), Link: "directed", Sources: ref("test-marked-red")}}},
-		},
-	}
-}
 
 // headerAuth names each request's user by the X-Test-User header, standing
 // in for sessions and tokens (the access layer then passes the user on in
@@ -68,7 +37,7 @@ func markedServers(t *testing.T, users ...plotline.User) map[string]*userClient 
 		auth[u.Name] = &u
 	}
 	ts := newTestServer(t, func(c *httpapi.Config) {
-		if _, err := c.Store.Apply(context.Background(), markedBatch()); err != nil {
+		if _, err := c.Store.Apply(context.Background(), storetest.MarkedCurated()); err != nil {
 			t.Fatal(err)
 		}
 		eng, err := engine.New(context.Background(), c.Store.(engine.Source))

@@ -27,6 +27,39 @@ func MarkedFixture() *Batch {
 	return b
 }
 
+// MarkedCurated adds to the curated dataset (actors is, is-khorasan) a plot cited by a CLEAR and a
+// TLP:RED source, carrying a CLEAR statement, an AMBER statement and one
+// resting on the RED source; and a plot known only from the RED source.
+// Every restricted text holds "XYZZY", and nothing else does.
+func MarkedCurated() *plotline.Batch {
+	ref := func(id string) []plotline.SourceRef { return []plotline.SourceRef{{ID: id}} }
+	return &plotline.Batch{By: "test", Note: "markings",
+		Sources: []plotline.Source{
+			{ID: "test-marked-clear", Publisher: "Open Newspaper", Title: "Plot foiled in Hamburg", URL: "https://example.org/open",
+				Kind: "news", TLP: "clear", Published: plotline.MustDate("2024-03-11")},
+			{ID: "test-marked-red", Publisher: "Partner service XYZZY", Title: "Liaison note XYZZY", URL: "https://example.org/xyzzy-red",
+				Kind: "government", TLP: "red", Published: plotline.MustDate("2024-03-12")},
+		},
+		Incidents: []plotline.Incident{
+			{ID: "test-marked", Title: "Plot foiled in Hamburg", Kind: "plot", Outcome: "foiled", Date: plotline.MustDate("2024-03-10"),
+				Location: plotline.Location{Country: "DEU", Place: "Hamburg"}, TargetCountry: "DEU",
+				Sources: []string{"test-marked-clear", "test-marked-red"},
+				Attributions: []plotline.Attribution{
+					{ID: "test-marked/open", ActorID: "is", Basis: "media", AssertedBy: "Open Newspaper", StatedOn: plotline.MustDate("2024-03-11"),
+						Link: "unknown", Sources: ref("test-marked-clear")},
+					{ID: "test-marked/amber", ActorID: "is-khorasan", Basis: "government", AssertedBy: "Agency XYZZY", StatedOn: plotline.MustDate("2024-03-12"),
+						Link: "directed", TLP: "amber", Sources: ref("test-marked-clear")},
+					{ID: "test-marked/red", ActorID: "is-khorasan", Basis: "government", AssertedBy: "Service XYZZY", StatedOn: plotline.MustDate("2024-03-12"),
+						Link: "guided", Sources: ref("test-marked-red")},
+				}},
+			{ID: "test-secret", Title: "Plot XYZZY", Kind: "plot", Outcome: "foiled", Date: plotline.MustDate("2024-04-02"),
+				Location: plotline.Location{Country: "AUT"}, TargetCountry: "AUT", Sources: []string{"test-marked-red"},
+				Attributions: []plotline.Attribution{{ID: "test-secret/gov", ActorID: "is-khorasan", Basis: "government", AssertedBy: "Service XYZZY",
+					StatedOn: plotline.MustDate("2024-04-03"), Link: "directed", Sources: ref("test-marked-red")}}},
+		},
+	}
+}
+
 // Batch is plotline.Batch (so callers need not import both names).
 type Batch = plotline.Batch
 

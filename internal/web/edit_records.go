@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/plotline-dev/plotline"
@@ -110,6 +111,9 @@ func (h *Handler) newIncident(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) editIncident(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	cur, err := h.store.Incident(r.Context(), id, plotline.AsOf{})
+	if err == nil {
+		err = editable(r.Context(), h.store, cur)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -286,6 +290,9 @@ func (h *Handler) newAttribution(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) editAttribution(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	vs, err := h.store.History(r.Context(), plotline.Ref{Kind: plotline.RecAttribution, ID: id})
+	if err == nil {
+		vs, err = plotline.VisibleVersions(r.Context(), h.store, plotline.RecAttribution, id, vs) // TLP markings
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -397,6 +404,9 @@ func (h *Handler) newSource(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) editSource(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	cur, err := h.store.Source(r.Context(), id, plotline.AsOf{})
+	if err == nil && !plotline.VisibilityFor(r.Context(), nil).Source(cur) { // TLP markings
+		err = plotline.Errorf(plotline.ENOTFOUND, "source %q not found", id)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -449,6 +459,8 @@ func (h *Handler) sources(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	vis := plotline.VisibilityFor(r.Context(), nil) // TLP markings: sources above the clearance are not listed
+	list = slices.DeleteFunc(list, func(s plotline.Source) bool { return !vis.Source(&s) })
 	d := &sourcesData{Q: v.Query.Get("q"), All: len(list)}
 	q := strings.ToLower(d.Q)
 	for _, s := range list {

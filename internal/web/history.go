@@ -41,6 +41,10 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 	}
 	ref := plotline.Ref{Kind: r.PathValue("kind"), ID: r.PathValue("id")}
 	vs, err := h.store.History(r.Context(), ref)
+	if err == nil {
+		// TLP markings: a withheld record has no history (markings.go in the root package).
+		vs, err = plotline.VisibleVersions(r.Context(), h.store, ref.Kind, ref.ID, vs)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,7 +13,8 @@ import (
 type incidentData struct {
 	In       *plotline.Incident
 	Timeline []statement
-	Hidden   int // statements made after the as-of day
+	Hidden   int               // statements made after the as-of day
+	Withheld plotline.Withheld // what the reader's clearance withheld (markings.go)
 	Sources  []sourceLine
 	Missing  []string // cited source IDs not in the store
 }
@@ -52,21 +52,25 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	full, withheld, err := visibleIncident(r.Context(), h.store, full, plotline.AsOf{Recorded: v.Clock.Recorded})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	in, ok := full.AsKnownOn(v.Day)
 	if !ok {
 		h.fail(w, r, plotline.Errorf(plotline.ENOTFOUND, "incident %q was not yet public on %s (it became public %s)", id, v.Day, full.PublicOn()))
 		return
 	}
-	g, err := h.analytics.Graph(r.Context(), v.Clock)
+	wd, err := h.load(r.Context(), v)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	d := &incidentData{In: &in, Hidden: len(full.Attributions) - len(in.Attributions)}
-	sources, err := h.citedSources(r.Context(), &in, v)
-	if err != nil {
-		h.fail(w, r, err)
-		return
+	d := &incidentData{In: &in, Hidden: len(full.Attributions) - len(in.Attributions), Withheld: withheld}
+	sources := map[string]*plotline.Source{}
+	for i := range wd.snap.Sources {
+		sources[wd.snap.Sources[i].ID] = &wd.snap.Sources[i]
 	}
 	cited := map[string][]string{}
 	var order []string
@@ -82,7 +86,7 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
 		cite(s, "incident")
 	}
 	for _, a := range in.Attributions {
-		d.Timeline = append(d.Timeline, h.statementOf(a, g, sources, v))
+		d.Timeline = append(d.Timeline, h.statementOf(a, wd.graph, sources, v))
 		for _, s := range a.Sources {
 			cite(s.ID, a.ID)
 		}
@@ -95,37 +99,6 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.render(w, r, http.StatusOK, "incident", &page{Title: in.Title, Nav: "incidents", View: v, Data: d})
-}
-
-// citedSources reads the sources the incident and its statements cite, at
-// the view's record clock; a source not in the store is left out.
-func (h *Handler) citedSources(ctx context.Context, in *plotline.Incident, v *view) (map[string]*plotline.Source, error) {
-	out := map[string]*plotline.Source{}
-	read := func(id string) error {
-		if _, seen := out[id]; seen {
-			return nil
-		}
-		s, err := h.store.Source(ctx, id, plotline.AsOf{Recorded: v.Clock.Recorded})
-		if plotline.ErrorCode(err) == plotline.ENOTFOUND {
-			out[id] = nil
-			return nil
-		}
-		out[id] = s
-		return err
-	}
-	for _, id := range in.Sources {
-		if err := read(id); err != nil {
-			return nil, err
-		}
-	}
-	for _, a := range in.Attributions {
-		for _, ref := range a.Sources {
-			if err := read(ref.ID); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
 }
 
 func (h *Handler) statementOf(a plotline.Attribution, g *analysis.Graph, sources map[string]*plotline.Source, v *view) statement {

@@ -1,0 +1,82 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/storetest"
+)
+
+// TestMarkingsOnPages reads storetest.MarkedCurated (a TLP:RED source, an
+// AMBER statement and a plot known only from the RED source) through the
+// pages that show incidents, sources and histories: a reader cleared to
+// GREEN sees none of it, only "withheld" counts and "not found" where a
+// missing record gets it; an admin cleared to RED sees it.
+func TestMarkingsOnPages(t *testing.T) {
+	db := mustOpenStore(t)
+	if _, err := db.Apply(context.Background(), storetest.MarkedCurated()); err != nil {
+		t.Fatal(err)
+	}
+	ui := New(Config{Store: db, Now: func() time.Time { return today }})
+	as := func(u plotline.User) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ui.ServeHTTP(w, r.WithContext(plotline.WithUser(r.Context(), &u)))
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	reader := as(plotline.User{Name: "reader", Role: plotline.RoleReader, Clearance: "green"})
+	admin := as(plotline.User{Name: "admin", Role: plotline.RoleAdmin, Clearance: "red"})
+	tests := []struct {
+		path       string
+		readerCode int
+		readerWant []string
+		adminWant  []string
+	}{
+		{"/incidents/test-marked", 200, []string{`id="withheld-note">2 statement(s) withheld at your clearance`, `id="withheld-sources">1 source(s) withheld`, "Open Newspaper"},
+			[]string{"Agency XYZZY", "Service XYZZY", "Liaison note XYZZY"}},
+		{"/incidents/test-secret", 404, nil, []string{"Plot XYZZY"}},
+		{"/sources", 200, []string{"Plot foiled in Hamburg"}, []string{"Liaison note XYZZY"}},
+		{"/history/source/test-marked-red", 404, nil, []string{"History of source"}},
+		{"/history/attribution/test-marked%2Famber", 404, nil, []string{"History of attribution"}},
+		{"/history/incident/test-marked", 200, []string{"History of incident"}, []string{"History of incident"}},
+		{"/sources/test-marked-red/edit", 404, nil, []string{"Liaison note XYZZY"}},
+		{"/attributions/test-marked%2Fred/edit", 404, nil, []string{"Service XYZZY"}},
+		{"/incidents/test-marked/edit", 403, nil, []string{"Plot foiled in Hamburg"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res := get(t, reader, tt.path)
+			if res.code != tt.readerCode {
+				t.Errorf("reader: %d; want %d", res.code, tt.readerCode)
+			}
+			for _, leak := range []string{"xyzzy", "test-marked/amber", "test-marked/red", "test-marked-red", "test-secret/"} {
+				if strings.Contains(strings.ToLower(res.body), leak) && !(res.code == 404 && strings.Contains(tt.path, strings.ReplaceAll(leak, "/", "%2F"))) {
+					t.Errorf("reader's page shows %q:\n%s", leak, excerpt(res.body))
+				}
+			}
+			for _, w := range tt.readerWant {
+				if !strings.Contains(res.body, w) {
+					t.Errorf("reader's page lacks %s:\n%s", w, excerpt(res.body))
+				}
+			}
+			res = get(t, admin, tt.path)
+			if res.code != 200 {
+				t.Errorf("admin: %d", res.code)
+			}
+			for _, w := range tt.adminWant {
+				if !strings.Contains(res.body, w) {
+					t.Errorf("admin's page lacks %s:\n%s", w, excerpt(res.body))
+				}
+			}
+			if strings.Contains(res.body, "withheld at your clearance") {
+				t.Errorf("admin's page says something was withheld")
+			}
+		})
+	}
+}
