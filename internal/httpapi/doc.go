@@ -8,14 +8,17 @@
 //
 //	eng, _ := engine.New(ctx, db)
 //	analytics := &httpapi.EngineAnalytics{Engine: eng} // or &httpapi.SnapshotAnalytics{Store: db}
-//	ui := web.New(web.Config{Store: db, Logger: log, Now: now}) // http.Handler
+//	ui := web.New(web.Config{Store: db, Analytics: analytics, Logger: log, Now: now}) // http.Handler
 //	srv := httpapi.NewServer(httpapi.Config{Store: db, Analytics: analytics, UI: ui, Logger: log, Now: now})
 //	err := srv.ListenAndServe(ctx, "127.0.0.1:8080", ready) // returns after graceful shutdown when ctx ends
 //
-// The UI can answer its aggregate views from the same httpapi.Analytics
-// value (it is safe for concurrent use and keeps the engine's index fresh)
-// instead of reading a whole store snapshot per request, which does not
-// scale to millions of imported events.
+// The UI answers its pages from the same *EngineAnalytics value (it is safe
+// for concurrent use and keeps the engine's index fresh): the report, the
+// incident table's matches and the organisation graph (EngineAnalytics.Graph),
+// so the UI and the API share one index and one report cache. With
+// SnapshotAnalytics (a store that cannot feed the engine) the UI is given
+// none and reads store snapshots itself, which does not scale to millions
+// of imported events.
 //
 // Server.Handler routes, with Go 1.22 ServeMux method patterns:
 //
