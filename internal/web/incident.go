@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -62,15 +63,16 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, plotline.Errorf(plotline.ENOTFOUND, "incident %q was not yet public on %s (it became public %s)", id, v.Day, full.PublicOn()))
 		return
 	}
-	wd, err := h.load(r.Context(), v)
+	g, err := h.analytics.Graph(r.Context(), v.Clock)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	d := &incidentData{In: &in, Hidden: len(full.Attributions) - len(in.Attributions), Withheld: withheld}
-	sources := map[string]*plotline.Source{}
-	for i := range wd.snap.Sources {
-		sources[wd.snap.Sources[i].ID] = &wd.snap.Sources[i]
+	sources, err := h.citedSources(r.Context(), &in, v)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	cited := map[string][]string{}
 	var order []string
@@ -86,7 +88,7 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
 		cite(s, "incident")
 	}
 	for _, a := range in.Attributions {
-		d.Timeline = append(d.Timeline, h.statementOf(a, wd.graph, sources, v))
+		d.Timeline = append(d.Timeline, h.statementOf(a, g, sources, v))
 		for _, s := range a.Sources {
 			cite(s.ID, a.ID)
 		}
@@ -99,6 +101,37 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.render(w, r, http.StatusOK, "incident", &page{Title: in.Title, Nav: "incidents", View: v, Data: d})
+}
+
+// citedSources reads the sources the incident and its statements cite, at
+// the view's record clock; a source not in the store is left out.
+func (h *Handler) citedSources(ctx context.Context, in *plotline.Incident, v *view) (map[string]*plotline.Source, error) {
+	out := map[string]*plotline.Source{}
+	read := func(id string) error {
+		if _, seen := out[id]; seen {
+			return nil
+		}
+		s, err := h.store.Source(ctx, id, plotline.AsOf{Recorded: v.Clock.Recorded})
+		if plotline.ErrorCode(err) == plotline.ENOTFOUND {
+			out[id] = nil
+			return nil
+		}
+		out[id] = s
+		return err
+	}
+	for _, id := range in.Sources {
+		if err := read(id); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range in.Attributions {
+		for _, ref := range a.Sources {
+			if err := read(ref.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 func (h *Handler) statementOf(a plotline.Attribution, g *analysis.Graph, sources map[string]*plotline.Source, v *view) statement {
