@@ -749,14 +749,23 @@ func (p *plan) attrFilter() filter {
 		ix, S, basisOK, pred := p.ix, p.S, p.basisOK, p.attrPos[0]
 		aOff, aStated, aStop, aBasis := ix.aOff, ix.aStated, ix.aStop, ix.aBasis
 		return func(sel []int32) []int32 {
+			// Rows of a driver are scattered: load every row's statement
+			// range first (independent loads the CPU overlaps), then test.
+			var lo, hi [256]uint32
 			n := 0
-			for _, row := range sel {
-				found := false
-				for a := aOff[row]; a < aOff[row+1] && !found; a++ {
-					found = aStated[a] <= S && aStop[a] > S && basisOK[aBasis[a]] && pred(a, row)
+			for base := 0; base < len(sel); base += len(lo) {
+				batch := sel[base:min(len(sel), base+len(lo))]
+				for k, row := range batch {
+					lo[k], hi[k] = aOff[row], aOff[row+1]
 				}
-				sel[n] = row
-				n += b2i(found)
+				for k, row := range batch {
+					found := false
+					for a := lo[k]; a < hi[k] && !found; a++ {
+						found = aStated[a] <= S && aStop[a] > S && basisOK[aBasis[a]] && pred(a, row)
+					}
+					sel[n] = row
+					n += b2i(found)
+				}
 			}
 			return sel[:n]
 		}

@@ -680,9 +680,9 @@ func (ix *Index) Series(ctx context.Context, req SeriesRequest) (*Series, error)
 	for w := range workers {
 		strict[w], possible[w] = make([]int32, nb), make([]int32, nb)
 	}
+	div := int64(map[string]int32{"month": 1, "quarter": 3, "half": 6, "year": 12}[req.Interval])
 	err = p.scan(ctx, func(w int, sel []int32) {
 		st, po := strict[w], possible[w]
-		div := int64(map[string]int32{"month": 1, "quarter": 3, "half": 6, "year": 12}[req.Interval])
 		for _, r := range sel {
 			var bs, be int64
 			if div > 0 { // month numbers are positive for years ≥ 1
