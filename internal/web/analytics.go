@@ -40,6 +40,7 @@ func (a *storeAnalytics) snapshot(ctx context.Context, asOf plotline.AsOf) (*plo
 	if err != nil {
 		return nil, nil, err
 	}
+	snap, _ = plotline.VisibilityFor(ctx, nil).Snapshot(snap) // TLP markings (markings.go)
 	return snap, analysis.NewGraph(snap.Actors, snap.Affiliations), nil
 }
 

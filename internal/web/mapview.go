@@ -126,8 +126,20 @@ func (h *Handler) incidentsByID(ctx context.Context, ids []string, v *view) (map
 	if err != nil {
 		return nil, err
 	}
+	// TLP markings (markings.go): what the reader may not see is left out.
+	ptrs := make([]*plotline.Incident, len(list))
 	for i := range list {
-		byID[list[i].ID] = &list[i]
+		ptrs[i] = &list[i]
+	}
+	vis, err := plotline.VisibilityOf(ctx, h.store, plotline.AsOf{Recorded: v.Clock.Recorded}, ptrs...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		in, _, ok := vis.Incident(list[i])
+		if ok {
+			byID[in.ID] = &in
+		}
 	}
 	return byID, nil
 }

@@ -22,7 +22,12 @@ func TestMarkingsOnPages(t *testing.T) {
 	if _, err := db.Apply(context.Background(), storetest.MarkedCurated()); err != nil {
 		t.Fatal(err)
 	}
-	ui := New(Config{Store: db, Now: func() time.Time { return today }})
+	for name, a := range map[string]Analytics{"engine": analyticsOf(mustEngine(t, db)), "store": nil} {
+		t.Run(name, func(t *testing.T) { testMarkingsOnPages(t, New(Config{Store: db, Analytics: a, Now: func() time.Time { return today }})) })
+	}
+}
+
+func testMarkingsOnPages(t *testing.T, ui http.Handler) {
 	as := func(u plotline.User) *httptest.Server {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ui.ServeHTTP(w, r.WithContext(plotline.WithUser(r.Context(), &u)))
@@ -48,6 +53,10 @@ func TestMarkingsOnPages(t *testing.T) {
 		{"/sources/test-marked-red/edit", 404, nil, []string{"Liaison note XYZZY"}},
 		{"/attributions/test-marked%2Fred/edit", 404, nil, []string{"Service XYZZY"}},
 		{"/incidents/test-marked/edit", 403, nil, []string{"Plot foiled in Hamburg"}},
+		{"/incidents?q=date:2024-03..2024-04&cols=title,units", 200, []string{"Plot foiled in Hamburg"}, []string{"Plot XYZZY"}},
+		{"/incidents/export?format=csv&q=date:2024-03..2024-04", 200, []string{"Plot foiled in Hamburg"}, []string{"Plot XYZZY"}},
+		{"/map", 200, nil, nil},
+		{"/?from=2024-01-01&to=2024-06-30&related_to=is-khorasan", 200, nil, []string{"test-secret"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
