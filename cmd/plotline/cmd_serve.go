@@ -47,6 +47,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	if accounts != nil {
 		wc.Accounts, hc.Auth = accounts, accounts
+	} else {
+		// Single-user mode listens on loopback only; refusing other Host
+		// names stops a hostile web page from reaching it by DNS rebinding.
+		hc.AllowedHosts = httpapi.LoopbackHosts()
 	}
 	hc.UI = web.New(wc)
 	srv := httpapi.NewServer(hc)

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"fmt"
 	"html"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/plotline-dev/plotline"
@@ -170,6 +172,10 @@ func (a *accessRules) required(r *http.Request) string {
 func (s *Server) access(next http.Handler) http.Handler {
 	rules := s.newAccessRules()
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.hostAllowed(r.Host) {
+			s.refuse(w, r, http.StatusForbidden, plotline.EFORBIDDEN, "this server does not answer to that host name")
+			return
+		}
 		var user *plotline.User
 		if s.cfg.Auth == nil {
 			local := plotline.LocalUser
@@ -208,6 +214,22 @@ func (s *Server) access(next http.Handler) http.Handler {
 	}))
 	return csrf.Handler(h)
 }
+
+// hostAllowed checks the Host header against Config.AllowedHosts (no list: any host).
+func (s *Server) hostAllowed(hostport string) bool {
+	if len(s.cfg.AllowedHosts) == 0 {
+		return true
+	}
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(strings.ToLower(host), "[]")
+	return slices.Contains(s.cfg.AllowedHosts, host)
+}
+
+// LoopbackHosts returns the names a single-user server on loopback answers to.
+func LoopbackHosts() []string { return []string{"localhost", "127.0.0.1", "::1"} }
 
 // SingleUser reports whether the server runs without accounts.
 func (s *Server) SingleUser() bool { return s.cfg.Auth == nil }

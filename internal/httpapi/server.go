@@ -40,6 +40,11 @@ type Config struct {
 	// and AccessPolicy (auth.go) decides what that user may do. Nil is
 	// single-user mode: every request acts as plotline.LocalUser.
 	Auth Authenticator
+	// AllowedHosts, when set, lists the host names (without port) the
+	// server answers to; any other Host header is refused. Single-user mode
+	// on loopback sets it to the loopback names, so a hostile page cannot
+	// reach the server through DNS rebinding.
+	AllowedHosts []string
 }
 
 // Server is Plotline's HTTP server.
