@@ -218,20 +218,23 @@ func (t *importTx) put(ctx context.Context, r row) (plotline.PutResult, error) {
 }
 
 // freshPrefix reports whether no record of kind was ever stored under the
-// ID's namespace ("gtd:" in "gtd:201701010001") before this import: then
-// every put is a creation and the lookup of a current version is skipped.
-// A repeated ID within the import still fails, on the identity table's key.
+// ID's namespace ("gtd:" in "gtd:201701010001"; for an ID without a colon,
+// the whole kind) before this import: then every put is a creation and the
+// lookup of a current version is skipped. A repeated ID within the import
+// still fails, on the identity table's key.
 func (t *importTx) freshPrefix(ctx context.Context, kind, id string) (bool, error) {
-	i := strings.IndexByte(id, ':')
-	if i <= 0 {
-		return false, nil
-	}
-	key := kind + "\x00" + id[:i+1]
+	ns := id[:strings.IndexByte(id, ':')+1] // "" without a colon
+	key := kind + "\x00" + ns
 	if f, ok := t.fresh[key]; ok {
 		return f, nil
 	}
 	var n int
-	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+kind+` WHERE id >= ? AND id < ? LIMIT 1)`, id[:i+1], id[:i]+";").Scan(&n)
+	var err error
+	if ns == "" {
+		err = t.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+kind+` LIMIT 1)`).Scan(&n)
+	} else {
+		err = t.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+kind+` WHERE id >= ? AND id < ? LIMIT 1)`, ns, ns[:len(ns)-1]+";").Scan(&n)
+	}
 	if err != nil {
 		return false, err
 	}

@@ -30,14 +30,14 @@ func schemaIndexes(t *testing.T, db *sqlite.DB) []string {
 	return out
 }
 
-// importIncidents puts n copies of the fixture's incident as prefix:0 …,
+// importIncidents puts n copies of the fixture's incident as prefix000 …,
 // each with the fixture's attributions less the last drop ones.
 func importIncidents(t *testing.T, tx plotline.ImportTx, prefix string, n, drop int) {
 	t.Helper()
 	ctx := context.Background()
 	for i := range n {
 		in := storetest.Fixture().Incidents[0]
-		in.ID = fmt.Sprintf("%s:%03d", prefix, i)
+		in.ID = fmt.Sprintf("%s%03d", prefix, i)
 		in.Attributions = in.Attributions[:len(in.Attributions)-drop]
 		for j := range in.Attributions {
 			in.Attributions[j].ID = fmt.Sprintf("%s/%d", in.ID, j)
@@ -71,7 +71,7 @@ func TestImportDefersIndexesToCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	importIncidents(t, tx, "bulk", 30, 0)
+	importIncidents(t, tx, "bulk:", 30, 0)
 	if n := sqlite.DeferredIndexes(tx); n == 0 {
 		t.Errorf("30 incidents over a table of 1 and a threshold of 10: no index deferred")
 	}
@@ -94,7 +94,7 @@ func TestImportDefersIndexesToCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	importIncidents(t, tx, "gone", 60, 0)
+	importIncidents(t, tx, "gone:", 60, 0)
 	if sqlite.DeferredIndexes(tx) == 0 {
 		t.Errorf("60 incidents over a table of 31: no index deferred")
 	}
@@ -116,11 +116,11 @@ func TestImportDefersIndexesToCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	importIncidents(t, tx, "more", 40, 0)
+	importIncidents(t, tx, "more:", 40, 0)
 	if sqlite.DeferredIndexes(tx) == 0 {
 		t.Errorf("40 incidents over a table of 31: no index deferred")
 	}
-	importIncidents(t, tx, "bulk", 30, 1)
+	importIncidents(t, tx, "bulk:", 30, 1)
 	if n := sqlite.DeferredIndexes(tx); n != 0 {
 		t.Errorf("%d indexes still deferred after a lookup by incident", n)
 	}
@@ -195,5 +195,48 @@ func TestApplyLargeBatchIndexesFullText(t *testing.T) {
 	}
 	if n := hits("numbats"); n != 3 {
 		t.Errorf("small batch: %d full-text hits; want 3", n)
+	}
+}
+
+func TestImportIntoEmptyKindWithoutNamespace(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	b := storetest.Fixture()
+	b.Incidents = nil // no incident or attribution stored yet
+	if _, err := db.Apply(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	run := func(n int, dup bool) (*plotline.Change, error) {
+		tx, err := db.BeginImport(ctx, "test", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		importIncidents(t, tx, "plain-", n, 0)
+		if dup {
+			in := storetest.Fixture().Incidents[0]
+			in.ID, in.Attributions = "plain-000", nil
+			if _, err := tx.PutIncident(ctx, &in); err == nil {
+				tx.Rollback() //nolint:errcheck // the test fails anyway
+				t.Fatal("the same incident twice in one import: no error")
+			} else if e, ok := err.(*plotline.Error); !ok || e.Code != plotline.ECONFLICT {
+				t.Errorf("duplicate: %v; want ECONFLICT", err)
+			}
+		}
+		return tx.Commit()
+	}
+	ch, err := run(5, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Created != 5*4 {
+		t.Errorf("first import created %d; want 20", ch.Created)
+	}
+	// Again: the kinds are no longer empty, every record is looked up and unchanged.
+	ch, err = run(5, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Created+ch.Updated+ch.Deleted != 0 || ch.Unchanged != 5*4 {
+		t.Errorf("re-import: %+v; want 20 unchanged", ch)
 	}
 }
