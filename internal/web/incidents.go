@@ -168,11 +168,6 @@ func (h *Handler) buildTable(r *http.Request, v *view, all bool) (*table, error)
 	for _, f := range []string{"csv", "json", "geojson"} {
 		t.Download = append(t.Download, download{Label: strings.ToUpper(f), URL: v.Link("/incidents/export", "q", t.Q, "sort", q.Get("sort"), "cols", strings.Join(keys, ","), "format", f)})
 	}
-	known, err := h.analytics.Match(ctx, httpapi.QueryRequest{AsOf: v.Clock, Today: v.Day}, 0, 1)
-	if err != nil {
-		return nil, err
-	}
-	t.Total = known.Total
 	size, offset := h.limits.page, (pageNo-1)*h.limits.page
 	if all {
 		size, offset = h.limits.export, 0
@@ -183,6 +178,18 @@ func (h *Handler) buildTable(r *http.Request, v *view, all bool) (*table, error)
 			return nil, err
 		}
 		t.QErr = plotline.ErrorMessage(err) // shows nothing while the filter is wrong
+	}
+	t.Total = t.Matched
+	if t.Q != "" {
+		// Each Match sorts its matches: skip the count of all when it is
+		// the one just made.
+		known, err := h.analytics.Match(ctx, httpapi.QueryRequest{AsOf: v.Clock, Today: v.Day}, 0, 1)
+		if err != nil {
+			return nil, err
+		}
+		t.Total = known.Total
+	}
+	if t.QErr != "" {
 		return t, nil
 	}
 	if all && t.Matched > h.limits.export {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -114,6 +115,12 @@ func testTablePages(t *testing.T, db *sqlite.DB, eng *engine.Engine) {
 		t.Errorf("%s: note shown for %d matches (limit %d)", q, len(got), h.limits.sort)
 	}
 
+	for _, q := range []string{"", "date:2024"} {
+		res := get(t, srv, "/incidents?q="+q)
+		if w := fmt.Sprintf(" of %d incidents", len(want)); !strings.Contains(res.body, w) {
+			t.Errorf("q=%s: the row count lacks %q\n%s", q, w, excerpt(res.body))
+		}
+	}
 	if res := get(t, srv, "/incidents?page=0"); res.code != 400 {
 		t.Errorf("page=0: status %d, want 400", res.code)
 	}
