@@ -63,19 +63,26 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		return nil, err
 	}
 	p := &plan{ix: ix, rule: r, S: noDay - 1, r0: 0, r1: int32(ix.n), dateLo: query.MinDay, dateHi: query.MaxDay}
-	var ranges []rangeFilter // the range form of each filter, nil when none
+	var ranges []rangeFilter   // the range form of each filter, nil when none
+	share := map[int]float64{} // estimated share of rows a filter keeps, when known
 	defer func() {
-		// Without a driver, the first filter with a range form reads the
-		// rows directly.
+		// Without a driver, the filter with a range form that keeps the
+		// fewest rows reads them directly.
 		if p.driver != nil {
 			return
 		}
+		best := -1
 		for i, rf := range ranges {
-			if rf != nil {
-				p.filters[0], p.filters[i] = p.filters[i], p.filters[0]
-				p.first = rf
-				return
+			if rf == nil {
+				continue
 			}
+			if best < 0 || shareOr(share, i) < shareOr(share, best) {
+				best = i
+			}
+		}
+		if best >= 0 {
+			p.filters[0], p.filters[best] = p.filters[best], p.filters[0]
+			p.first = ranges[best]
 		}
 	}()
 	p.basisOK = make([]bool, len(ix.basisD.s))
@@ -140,6 +147,9 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		flt, rf, err := ix.incidentTerm(t, f)
 		if err != nil {
 			return nil, err
+		}
+		if x, ok := ix.termShare(t, f); ok {
+			share[len(p.filters)] = x
 		}
 		p.filters = append(p.filters, flt)
 		ranges = append(ranges, rf)
@@ -210,6 +220,58 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		}
 	}
 	return p, nil
+}
+
+func shareOr(share map[int]float64, i int) float64 {
+	if x, ok := share[i]; ok {
+		return x
+	}
+	return 1
+}
+
+// termShare estimates the share of rows an incident term keeps: exactly
+// for coded columns, from a histogram for small numbers.
+func (ix *Index) termShare(t *query.Term, f query.Field) (float64, bool) {
+	if ix.n == 0 {
+		return 0, false
+	}
+	var x float64
+	switch f.Type {
+	case query.TypeEnum, query.TypeString, query.TypeCountry:
+		if f.Name == "id" || f.Name == "weapon" || f.Name == "tag" || f.Name == "source" {
+			return 0, false
+		}
+		c := &ix.prec
+		if f.Name != "precision" {
+			c = ix.cat[f.Name]
+		}
+		if c.n == nil {
+			return 0, false
+		}
+		k := 0
+		for _, v := range t.Values {
+			val := v.Eq
+			if f.Name == "origin" && val == "curated" {
+				val = ""
+			}
+			if code, ok := c.d.lookup(val); ok {
+				k += int(c.n[code])
+			}
+		}
+		x = float64(k) / float64(ix.n)
+	case query.TypeInt:
+		for _, v := range t.Values {
+			lo, hi, _ := query.IntBounds(v)
+			x += ix.intShare(f.Name, lo, hi)
+		}
+	default:
+		return 0, false
+	}
+	x = min(x, 1)
+	if t.Not {
+		x = 1 - x
+	}
+	return x, true
 }
 
 // cand is a candidate driver of a scan: the rows of some posting lists.

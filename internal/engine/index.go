@@ -103,6 +103,15 @@ type col struct {
 	u8  []uint8
 	u16 []uint16
 	u32 []uint32
+	n   []int32 // rows per code, for the planner's estimates
+}
+
+// counted fills c.n.
+func (c *col) counted(rows int) {
+	c.n = make([]int32, len(c.d.s))
+	for i := range int32(rows) {
+		c.n[c.at(i)]++
+	}
 }
 
 func (c *col) at(i int32) uint32 {
@@ -207,9 +216,39 @@ type Index struct {
 	byD      *dict
 	postings map[string][][]int32 // country, event_type, actor: code → incident rows
 	grid     grid                 // rows by one-degree cell, for bounding boxes
+	numHist  map[string][]int32   // per number column: rows unknown, then per value 0..255, then above
 
 	mk   *markings // restricted material and views by clearance (markings.go); nil in a view
 	view *view     // in a view: what it withholds
+}
+
+// buildStats counts rows per code and per small number, for the planner.
+func (ix *Index) buildStats() {
+	for _, c := range ix.cat {
+		c.counted(ix.n)
+	}
+	ix.prec.counted(ix.n)
+	ix.numHist = map[string][]int32{}
+	for name, vals := range ix.num {
+		h := make([]int32, 258)
+		for _, v := range vals {
+			h[min(max(v, -1), 256)+1]++
+		}
+		ix.numHist[name] = h
+	}
+}
+
+// intShare estimates the share of rows whose column name lies in [lo, hi].
+func (ix *Index) intShare(name string, lo, hi int64) float64 {
+	h := ix.numHist[name]
+	if ix.n == 0 || h == nil {
+		return 1
+	}
+	k := 0
+	for v := max(lo, 0); v <= min(hi, 256); v++ {
+		k += int(h[v+1])
+	}
+	return float64(k) / float64(ix.n)
 }
 
 // grid lists the rows with coordinates by one-degree cell (CSR, rows
@@ -648,7 +687,7 @@ func (b *builder) finish() *Index {
 			ix.org = newOrgIndex(ix)
 		},
 	})
-	parallel([]func(){ix.buildPostings, ix.buildGrid})
+	parallel([]func(){ix.buildPostings, ix.buildGrid, ix.buildStats})
 	return ix
 }
 
