@@ -2,7 +2,7 @@
 GO ?= go
 PG ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: run test test-all lint fuzz bench bench-engine crash20 assets build check
+.PHONY: run test test-all lint fuzz bench bench-engine bench-import crash20 assets build check
 
 run:            ## run Plotline on the embedded default database (plotline.db)
 	$(GO) run ./cmd/plotline serve
@@ -36,6 +36,9 @@ bench:          ## benchmark the engine against SQLite and DuckDB on generated d
 
 bench-engine:   ## engine benchmarks on generated data in memory (PLOTLINE_BENCH_ROWS=2500000 for full size)
 	$(GO) test ./internal/engine -run '^$$' -bench . -benchtime 20x
+
+bench-import:   ## import throughput beside a raw SQLite insert (PLOTLINE_BENCH_ROWS, default 1 M)
+	$(GO) test -run XXX -bench . -benchtime 1x ./internal/ingest/
 
 crash20:        ## the crash test's acceptance run: 20 kill -9 runs mid-import and mid-edit
 	PLOTLINE_CRASH_RUNS=20 $(GO) test -count=1 -run TestCrash -v ./cmd/plotline
