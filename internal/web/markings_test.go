@@ -23,7 +23,9 @@ func TestMarkingsOnPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, a := range map[string]Analytics{"engine": analyticsOf(mustEngine(t, db)), "store": nil} {
-		t.Run(name, func(t *testing.T) { testMarkingsOnPages(t, New(Config{Store: db, Analytics: a, Now: func() time.Time { return today }})) })
+		t.Run(name, func(t *testing.T) {
+			testMarkingsOnPages(t, New(Config{Store: db, Analytics: a, Now: func() time.Time { return today }}))
+		})
 	}
 }
 
