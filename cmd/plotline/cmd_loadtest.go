@@ -67,7 +67,7 @@ func (m *Main) loadtest(ctx context.Context, args []string) error {
 		WriteTimeout: 5 * time.Minute}
 	targets := slices.Clone(dashboardTargets)
 	if *withUI {
-		cfg.UI = web.New(web.Config{Store: db, Logger: quiet, Now: m.Now})
+		cfg.UI = web.New(m.webConfig(db, analytics, quiet))
 		targets = append(targets, loadTarget{"ui-dashboard", "/?from=2024-01-01&to=2024-06-30&related_to=ISKP"})
 	}
 	srv := httpapi.NewServer(cfg)

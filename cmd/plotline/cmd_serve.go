@@ -41,10 +41,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	wc, hc := web.Config{Store: db, Logger: log, Now: m.Now}, httpapi.Config{Store: db, Analytics: analytics, Logger: log, Now: m.Now}
-	if ua, ok := analytics.(web.Analytics); ok {
-		wc.Analytics = ua // the pages share the API's index and report cache
-	}
+	wc, hc := m.webConfig(db, analytics, log), httpapi.Config{Store: db, Analytics: analytics, Logger: log, Now: m.Now}
 	if accounts != nil {
 		wc.Accounts, hc.Auth = accounts, accounts
 	} else {
@@ -80,4 +77,14 @@ func (m *Main) analytics(ctx context.Context, store plotline.Store, log *slog.Lo
 	st := eng.Stats()
 	log.Info("analytics index built", "incidents", st.Incidents, "attributions", st.Attributions, "took", st.BuildTime.Round(time.Millisecond))
 	return &httpapi.EngineAnalytics{Engine: eng}, nil
+}
+
+// webConfig is the UI's configuration: the pages share the API's analytics
+// (one index and report cache) when the store can feed the engine.
+func (m *Main) webConfig(store plotline.Store, analytics httpapi.Analytics, log *slog.Logger) web.Config {
+	wc := web.Config{Store: store, Logger: log, Now: m.Now}
+	if ua, ok := analytics.(web.Analytics); ok {
+		wc.Analytics = ua
+	}
+	return wc
 }
