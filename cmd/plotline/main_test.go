@@ -198,3 +198,25 @@ func TestProjectToYearEnd(t *testing.T) {
 		t.Errorf("inverted period: err %v; want EINVALID", err)
 	}
 }
+
+// Without --per the projection answers the total only (it once indexed an
+// empty group key and panicked).
+func TestProjectTotalOnly(t *testing.T) {
+	db := newDB(t)
+	out, stderr, err := run(t, db, "project", "--from", "2024-01-01", "--to", "2024-12-31", "--as-of", "2024-06-30", "--format", "json")
+	if err != nil {
+		t.Fatalf("project: %v\n%s", err, stderr)
+	}
+	var p struct {
+		Total struct {
+			Observed int `json:"observed"`
+		} `json:"total"`
+		Groups []json.RawMessage `json:"groups"`
+	}
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if p.Total.Observed == 0 || len(p.Groups) != 0 {
+		t.Errorf("total %d with %d groups; want a positive total and no groups", p.Total.Observed, len(p.Groups))
+	}
+}

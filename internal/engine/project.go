@@ -81,6 +81,9 @@ func (ix *Index) Projection(ctx context.Context, req ProjectionRequest) (*Projec
 		}
 		observed = tab.Total
 		for _, row := range tab.Rows {
+			if len(row.Keys) == 0 {
+				continue // no per-group dimension: the total below is the answer
+			}
 			pr, err := project(row.Count, t, s, prior, level)
 			if err != nil {
 				return nil, err
