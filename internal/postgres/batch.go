@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -129,105 +128,40 @@ func rowOf(kind string, data []byte) (row, error) {
 // batchRows validates every record of the batch and turns it into rows, in
 // dependency order (sources, actors, affiliations, incidents, attributions).
 func batchRows(b *plotline.Batch) ([]row, error) {
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
 	var rows []row
-	var errs []error
-	add := func(prefix string, r row, err error, verrs []*plotline.Error) {
-		for _, e := range verrs {
-			e.Field = prefix + "." + e.Field
-			errs = append(errs, e)
-		}
-		if err != nil {
-			errs = append(errs, err)
-		}
+	add := func(r row, err error) error {
 		rows = append(rows, r)
+		return err
 	}
 	for i := range b.Sources {
-		r, err := sourceRow(&b.Sources[i])
-		add(fmt.Sprintf("sources[%d]", i), r, err, b.Sources[i].Validate())
+		if err := add(sourceRow(&b.Sources[i])); err != nil {
+			return nil, err
+		}
 	}
 	for i := range b.Actors {
-		r, err := actorRow(&b.Actors[i])
-		add(fmt.Sprintf("actors[%d]", i), r, err, b.Actors[i].Validate())
+		if err := add(actorRow(&b.Actors[i])); err != nil {
+			return nil, err
+		}
 	}
 	for i := range b.Affiliations {
-		r, err := affiliationRow(&b.Affiliations[i])
-		add(fmt.Sprintf("affiliations[%d]", i), r, err, b.Affiliations[i].Validate())
+		if err := add(affiliationRow(&b.Affiliations[i])); err != nil {
+			return nil, err
+		}
 	}
-	var attrs []*plotline.Attribution
 	for i := range b.Incidents {
-		in := &b.Incidents[i]
-		r, err := incidentRow(*in)
-		add(fmt.Sprintf("incidents[%d]", i), r, err, in.Validate())
-		for j := range in.Attributions {
-			a := &in.Attributions[j]
-			if a.IncidentID == "" {
-				a.IncidentID = in.ID
-			}
-			if a.IncidentID != in.ID {
-				errs = append(errs, plotline.FieldError(fmt.Sprintf("incidents[%d].attributions[%d].incident", i, j),
-					"%q does not match the incident %q", a.IncidentID, in.ID))
-			}
-			attrs = append(attrs, a)
+		if err := add(incidentRow(b.Incidents[i])); err != nil {
+			return nil, err
 		}
 	}
-	for i := range b.Attributions {
-		a := &b.Attributions[i]
-		if !plotline.ValidID(a.IncidentID) {
-			errs = append(errs, plotline.FieldError(fmt.Sprintf("attributions[%d].incident", i), "%q is not a valid ID", a.IncidentID))
+	for _, a := range b.AllAttributions() {
+		if err := add(attributionRow(a)); err != nil {
+			return nil, err
 		}
-		for _, e := range a.Validate() {
-			e.Field = fmt.Sprintf("attributions[%d].%s", i, e.Field)
-			errs = append(errs, e)
-		}
-		attrs = append(attrs, a)
-	}
-	for _, a := range attrs {
-		r, err := attributionRow(a)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		rows = append(rows, r)
-	}
-	seen := map[plotline.Ref]bool{}
-	for _, r := range rows {
-		ref := plotline.Ref{Kind: r.kind, ID: r.id}
-		if seen[ref] {
-			errs = append(errs, plotline.Errorf(plotline.EINVALID, "%s %q appears twice in one batch", r.kind, r.id))
-		}
-		seen[ref] = true
-	}
-	for i, d := range b.Deletes {
-		if !validKind(d.Kind) {
-			errs = append(errs, plotline.FieldError(fmt.Sprintf("deletes[%d].kind", i), "%q is not a record kind", d.Kind))
-		}
-	}
-	if len(errs) > 0 {
-		return nil, joinInvalid(errs)
 	}
 	return rows, nil
-}
-
-func validKind(k string) bool {
-	switch k {
-	case plotline.RecSource, plotline.RecActor, plotline.RecAffiliation, plotline.RecIncident, plotline.RecAttribution:
-		return true
-	}
-	return false
-}
-
-// joinInvalid returns the first validation error with the count of the rest,
-// keeping the *plotline.Error (and its field) for callers that map codes.
-func joinInvalid(errs []error) error {
-	var first *plotline.Error
-	if !errors.As(errs[0], &first) {
-		return errors.Join(errs...)
-	}
-	if len(errs) == 1 {
-		return first
-	}
-	e := *first
-	e.Message = fmt.Sprintf("%s (and %d more errors)", e.Message, len(errs)-1)
-	return &e
 }
 
 // refCheck is one reference a batch makes, with the input field that makes it.

@@ -109,7 +109,7 @@ func (l *loader) AddChange(ctx context.Context, c plotline.HistoryChange) error 
 }
 
 func (l *loader) AddVersion(ctx context.Context, v plotline.HistoryVersion) error {
-	if !validKind(v.Kind) {
+	if !plotline.ValidKind(v.Kind) {
 		return plotline.Errorf(plotline.EINVALID, "%q is not a record kind", v.Kind)
 	}
 	ref := plotline.Ref{Kind: v.Kind, ID: v.ID}

@@ -259,7 +259,7 @@ func (db *DB) Snapshot(ctx context.Context, asOf plotline.AsOf) (*plotline.Snaps
 
 // History lists every version of one record, oldest first.
 func (db *DB) History(ctx context.Context, ref plotline.Ref) ([]plotline.Version, error) {
-	if !validKind(ref.Kind) {
+	if !plotline.ValidKind(ref.Kind) {
 		return nil, plotline.FieldError("kind", "%q is not a record kind", ref.Kind)
 	}
 	// Drafts (negative versions) are not history until published: the

@@ -304,7 +304,7 @@ func (db *DB) Drafts(ctx context.Context, f plotline.DraftFilter) ([]plotline.Dr
 		q += ` AND recorded_by = ` + a.add(f.By)
 	}
 	switch {
-	case f.Kind != "" && !validKind(f.Kind):
+	case f.Kind != "" && !plotline.ValidKind(f.Kind):
 		return nil, plotline.FieldError("kind", "%q is not a record kind", f.Kind)
 	case f.Kind != "" && f.ID != "":
 		q += ` AND id IN (SELECT change_id FROM ` + f.Kind + `_v WHERE id = ` + a.add(f.ID) + ` AND version < 0)`
@@ -425,7 +425,7 @@ func (db *DB) Audit(ctx context.Context, f plotline.AuditFilter) ([]plotline.Aud
 		where = append(where, `recorded_at < `+a.add(f.To.UnixNano()))
 	}
 	switch {
-	case f.Kind != "" && !validKind(f.Kind):
+	case f.Kind != "" && !plotline.ValidKind(f.Kind):
 		return nil, plotline.FieldError("kind", "%q is not a record kind", f.Kind)
 	case f.Kind != "" && f.ID != "":
 		where = append(where, `id IN (SELECT change_id FROM `+f.Kind+`_v WHERE id = `+a.add(f.ID)+`)`)

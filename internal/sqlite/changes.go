@@ -142,7 +142,7 @@ func (l *loader) AddChange(ctx context.Context, c plotline.HistoryChange) error 
 }
 
 func (l *loader) AddVersion(ctx context.Context, v plotline.HistoryVersion) error {
-	if !validKind(v.Kind) {
+	if !plotline.ValidKind(v.Kind) {
 		return plotline.Errorf(plotline.EINVALID, "%q is not a record kind", v.Kind)
 	}
 	if err := l.exec(ctx, `INSERT OR IGNORE INTO `+v.Kind+` (id) VALUES (?)`, v.ID); err != nil {

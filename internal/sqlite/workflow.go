@@ -318,7 +318,7 @@ func (db *DB) Drafts(ctx context.Context, f plotline.DraftFilter) ([]plotline.Dr
 		args = append(args, f.By)
 	}
 	switch {
-	case f.Kind != "" && !validKind(f.Kind):
+	case f.Kind != "" && !plotline.ValidKind(f.Kind):
 		return nil, plotline.FieldError("kind", "%q is not a record kind", f.Kind)
 	case f.Kind != "" && f.ID != "":
 		q += ` AND id IN (SELECT change_id FROM ` + f.Kind + `_v WHERE id = ? AND version < 0)`
@@ -457,7 +457,7 @@ func (db *DB) Audit(ctx context.Context, f plotline.AuditFilter) ([]plotline.Aud
 		where, args = append(where, `recorded_at < ?`), append(args, f.To.UnixNano())
 	}
 	switch {
-	case f.Kind != "" && !validKind(f.Kind):
+	case f.Kind != "" && !plotline.ValidKind(f.Kind):
 		return nil, plotline.FieldError("kind", "%q is not a record kind", f.Kind)
 	case f.Kind != "" && f.ID != "":
 		where, args = append(where, `id IN (SELECT change_id FROM `+f.Kind+`_v WHERE id = ?)`), append(args, f.ID)
