@@ -103,6 +103,10 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		p.filters = append(p.filters, fl)
 		ranges = append(ranges, nil)
 	}
+	if ix.dead != nil { // rows replaced by a delta (delta.go)
+		p.filters = append(p.filters, bitsetFilter(ix.dead))
+		ranges = append(ranges, nil)
+	}
 	if q == nil {
 		return p, nil
 	}

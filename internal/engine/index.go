@@ -220,6 +220,9 @@ type Index struct {
 
 	mk   *markings // restricted material and views by clearance (markings.go); nil in a view
 	view *view     // in a view: what it withholds
+
+	// dead marks rows superseded by a later delta (delta.go); nil when none.
+	dead []uint64
 }
 
 // buildStats counts rows per code and per small number, for the planner.
