@@ -111,6 +111,12 @@ func AccessPolicy() map[string]string {
 		"GET /map":                              reader,
 		"GET /org":                              reader,
 		"GET /network":                          reader,
+		"GET /review":                           analyst,
+		"GET /review/{id}":                      analyst,
+		"POST /review/{id}/publish":             reviewer,
+		"POST /review/{id}/return":              reviewer,
+		"POST /changes/{id}/revert":             reviewer,
+		"GET /audit":                            admin,
 	}
 }
 

@@ -284,7 +284,7 @@ func TestAccessPolicyShape(t *testing.T) {
 			if !plotline.RoleAtLeast(need, plotline.RoleReviewer) {
 				t.Errorf("%s: needs %s; publishing, sending back and reverting are for reviewers", pattern, need)
 			}
-		case strings.Contains(path, "/review/"):
+		case strings.Contains(path+"/", "/review/"):
 			if !plotline.RoleAtLeast(need, plotline.RoleAnalyst) {
 				t.Errorf("%s: needs %s; drafts are not for readers", pattern, need)
 			}

@@ -34,6 +34,7 @@ type formData struct {
 	Version int        // the version the form was opened on, to catch concurrent edits
 	Cancel  string
 	History string
+	Note    string // the editor's note for the change (why), kept on a rejected submission
 }
 
 type fieldMsg struct{ Field, Anchor, Message string }
@@ -203,9 +204,18 @@ func (h *Handler) checkVersion(r *http.Request, kind, id string, f *form) (int, 
 // the form again with the errors and the submitted values.
 func (h *Handler) save(w http.ResponseWriter, r *http.Request, f *form, d *formData, verrs []*plotline.Error, b *plotline.Batch, prefix, next string) {
 	errs := append(f.errs, verrs...)
+	var ch *plotline.Change
 	if len(errs) == 0 {
-		b.By = h.by
-		if _, err := h.store.Apply(r.Context(), b); err != nil {
+		u := plotline.Acting(r.Context())
+		b.By = h.recordedBy(u)
+		if note := f.str("_note"); note != "" {
+			b.Note = note
+		}
+		// An analyst's edit is a draft for a reviewer to publish (review.go),
+		// as on the API; single-user mode and reviewers publish directly.
+		b.Draft = plotline.DraftsFor(u)
+		var err error
+		if ch, err = h.store.Apply(r.Context(), b); err != nil {
 			fe, ok := applyErrors(err, prefix)
 			if !ok {
 				h.fail(w, r, err)
@@ -219,10 +229,25 @@ func (h *Handler) save(w http.ResponseWriter, r *http.Request, f *form, d *formD
 	}
 	if len(errs) > 0 {
 		d.attach(errs)
+		d.Note = f.str("_note")
 		h.render(w, r, http.StatusUnprocessableEntity, "form_page", &page{Title: d.Heading, Nav: "new", Data: d})
 		return
 	}
+	if ch.Action == plotline.ActionDraft && ch.Created+ch.Updated+ch.Deleted > 0 {
+		// Not published, so the record's page does not show it yet: the
+		// draft's page says so and is where the review happens.
+		next = "/review/" + strconv.FormatInt(ch.ID, 10) + "?saved=1"
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// recordedBy is who an edit or review by u is recorded as: the account's
+// name, or the configured name (Config.By) without accounts.
+func (h *Handler) recordedBy(u *plotline.User) string {
+	if u.ID > 0 && u.Name != "" {
+		return u.Name
+	}
+	return h.by
 }
 
 // parseForm reads a posted form, mapping an oversized body to 413.

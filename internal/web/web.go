@@ -149,6 +149,7 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /login", h.login)
 	m.HandleFunc("POST /login", h.login)
 	m.HandleFunc("POST /logout", h.logout)
+	h.workflowRoutes(m) // review.go
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, plotline.Errorf(plotline.ENOTFOUND, "no page at %s", r.URL.Path))
 	})
