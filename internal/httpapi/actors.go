@@ -9,9 +9,11 @@ import (
 	"github.com/plotline-dev/plotline"
 )
 
-// ActorList lists actors.
+// ActorList lists actors. Withheld counts the actors the acting user's
+// clearance withheld and the citations it removed from those shown.
 type ActorList struct {
-	Actors []plotline.Actor `json:"actors"`
+	Actors   []plotline.Actor   `json:"actors"`
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 // OrgLink is one affiliation seen from one side: the actor at the other end.
@@ -27,11 +29,14 @@ type OrgLink struct {
 
 // ActorDetail is an actor with its place in the organisation graph: every
 // affiliation up and down, or only those valid on the requested date.
+// Withheld counts the affiliations of the actor and the citations the
+// acting user's clearance withheld.
 type ActorDetail struct {
 	plotline.Actor
-	Date     string    `json:"date,omitempty"`
-	Parents  []OrgLink `json:"parents"`
-	Children []OrgLink `json:"children"`
+	Date     string             `json:"date,omitempty"`
+	Parents  []OrgLink          `json:"parents"`
+	Children []OrgLink          `json:"children"`
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 func (s *Server) listActors(w http.ResponseWriter, r *http.Request) error {
@@ -45,12 +50,19 @@ func (s *Server) listActors(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := ActorList{Actors: []plotline.Actor{}}
+	var kept []plotline.Actor
 	for _, a := range list {
 		if kind == "" || a.Kind == kind {
-			out.Actors = append(out.Actors, a)
+			kept = append(kept, a)
 		}
 	}
+	vis, err := GraphVisibility(r.Context(), s.store, asOf, kept, nil)
+	if err != nil {
+		return err
+	}
+	seen, _, withheld := NarrowGraph(vis, kept, nil)
+	out := ActorList{Actors: []plotline.Actor{}, Withheld: withheldPtr(withheld)}
+	out.Actors = append(out.Actors, seen...)
 	return writeJSON(w, r, http.StatusOK, out)
 }
 
@@ -70,14 +82,28 @@ func (s *Server) getActor(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := ActorDetail{Actor: *actor, Parents: []OrgLink{}, Children: []OrgLink{}}
+	var mine []plotline.Affiliation
+	for _, f := range affs {
+		if (f.ChildID == id || f.ParentID == id) && (date == nil || f.ValidOn(*date)) {
+			mine = append(mine, f)
+		}
+	}
+	vis, err := GraphVisibility(r.Context(), s.store, asOf, slices.Collect(maps.Values(actors)), mine)
+	if err != nil {
+		return err
+	}
+	seen, ok := vis.Actor(*actor)
+	if !ok {
+		return notFound(plotline.RecActor, id)
+	}
+	withheld := plotline.Withheld{Sources: len(actor.Sources) - len(seen.Sources)}
+	out := ActorDetail{Actor: seen, Parents: []OrgLink{}, Children: []OrgLink{}}
 	if date != nil {
 		out.Date = date.String()
 	}
-	for _, f := range affs {
-		if date != nil && !f.ValidOn(*date) {
-			continue
-		}
+	_, mine, w2 := NarrowGraph(vis, nil, mine)
+	withheld.Add(w2)
+	for _, f := range mine {
 		switch id {
 		case f.ChildID:
 			out.Parents = append(out.Parents, link(f, f.ParentID, actors))
@@ -85,6 +111,7 @@ func (s *Server) getActor(w http.ResponseWriter, r *http.Request) error {
 			out.Children = append(out.Children, link(f, f.ChildID, actors))
 		}
 	}
+	out.Withheld = withheldPtr(withheld)
 	return writeJSON(w, r, http.StatusOK, out)
 }
 
@@ -109,9 +136,28 @@ func (s *Server) graphRecords(r *http.Request, asOf plotline.AsOf) (map[string]p
 	return actors, affs, nil
 }
 
-// AffiliationList lists affiliations.
+// visibleGraphRecords is graphRecords narrowed for the acting user, with
+// what was withheld; citations removed from shown records are not counted,
+// as the answers that use it show no citations.
+func (s *Server) visibleGraphRecords(r *http.Request, asOf plotline.AsOf) (map[string]plotline.Actor, []plotline.Affiliation, plotline.Withheld, error) {
+	list, affs, vis, err := s.visibleGraph(r.Context(), asOf)
+	if err != nil {
+		return nil, nil, plotline.Withheld{}, err
+	}
+	list, affs, w := NarrowGraph(vis, list, affs)
+	actors := make(map[string]plotline.Actor, len(list))
+	for _, a := range list {
+		actors[a.ID] = a
+	}
+	return actors, affs, plotline.Withheld{Actors: w.Actors, Affiliations: w.Affiliations}, nil
+}
+
+// AffiliationList lists affiliations. Withheld counts the affiliations the
+// acting user's clearance withheld and the citations it removed from those
+// shown.
 type AffiliationList struct {
 	Affiliations []plotline.Affiliation `json:"affiliations"`
+	Withheld     *plotline.Withheld     `json:"withheld,omitempty"`
 }
 
 func (s *Server) listAffiliations(w http.ResponseWriter, r *http.Request) error {
@@ -122,16 +168,24 @@ func (s *Server) listAffiliations(w http.ResponseWriter, r *http.Request) error 
 	if p.err != nil {
 		return p.err
 	}
-	list, err := s.store.Affiliations(r.Context(), asOf)
+	_, list, vis, err := s.visibleGraph(r.Context(), asOf)
 	if err != nil {
 		return err
 	}
-	out := AffiliationList{Affiliations: []plotline.Affiliation{}}
+	if actor != "" && vis.ActorHidden != nil && vis.ActorHidden(actor) {
+		// Answered as for an actor that does not exist: no affiliations,
+		// none withheld.
+		return writeJSON(w, r, http.StatusOK, AffiliationList{Affiliations: []plotline.Affiliation{}})
+	}
+	var kept []plotline.Affiliation
 	for _, f := range list {
 		if (date == nil || f.ValidOn(*date)) && (actor == "" || f.ChildID == actor || f.ParentID == actor) {
-			out.Affiliations = append(out.Affiliations, f)
+			kept = append(kept, f)
 		}
 	}
+	_, seen, withheld := NarrowGraph(vis, nil, kept)
+	out := AffiliationList{Affiliations: []plotline.Affiliation{}, Withheld: withheldPtr(withheld)}
+	out.Affiliations = append(out.Affiliations, seen...)
 	return writeJSON(w, r, http.StatusOK, out)
 }
 
@@ -147,10 +201,13 @@ type OrgNode struct {
 	Children    []*OrgNode    `json:"children"`
 }
 
-// Org is the organisation tree as it stood on one date.
+// Org is the organisation tree as it stood on one date. Withheld counts
+// the actors and affiliations the acting user's clearance withheld from
+// the whole graph (not only from the date or root shown).
 type Org struct {
-	Date  string     `json:"date"`
-	Roots []*OrgNode `json:"roots"`
+	Date     string             `json:"date"`
+	Roots    []*OrgNode         `json:"roots"`
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 // org answers ?date=D (default today) and optionally root=ID, name or alias.
@@ -166,7 +223,7 @@ func (s *Server) org(w http.ResponseWriter, r *http.Request) error {
 	if date != nil {
 		day = *date
 	}
-	actors, affs, err := s.graphRecords(r, asOf)
+	actors, affs, withheld, err := s.visibleGraphRecords(r, asOf)
 	if err != nil {
 		return err
 	}
@@ -193,7 +250,7 @@ func (s *Server) org(w http.ResponseWriter, r *http.Request) error {
 		}
 		slices.Sort(roots)
 	}
-	out := Org{Date: day.String(), Roots: []*OrgNode{}}
+	out := Org{Date: day.String(), Roots: []*OrgNode{}, Withheld: withheldPtr(withheld)}
 	for _, id := range roots {
 		out.Roots = append(out.Roots, orgTree(actors, children, plotline.Affiliation{ChildID: id}, nil))
 	}

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -244,4 +248,104 @@ func nextCursor(m *Matches, offset, limit int) string {
 		return ""
 	}
 	return cursor{Offset: offset + len(m.IDs), Last: m.IDs[len(m.IDs)-1]}.String()
+}
+
+// Drafts. Analytics read published versions only (the engine indexes the
+// current published version of each record; a draft is never current in
+// record time, see workflow.go in the root package), and every analytics
+// answer says so: "drafts": "excluded", and for a user who may see drafts
+// (analysts and up) "drafts_pending", the number of drafts awaiting review
+// that the answer leaves out. Readers are not told how many drafts wait.
+
+// DraftsExcluded is the "drafts" member of every analytics answer.
+const DraftsExcluded = "excluded"
+
+// DraftsNote says what an analytics answer leaves out of the review workflow.
+type DraftsNote struct {
+	Drafts string `json:"drafts"` // always DraftsExcluded
+	// Pending counts the drafts awaiting review; nil for users who may not
+	// see drafts and for stores without a review workflow.
+	Pending *int `json:"drafts_pending,omitempty"`
+}
+
+// Text is the note as a line for people.
+func (n DraftsNote) Text() string {
+	switch {
+	case n.Pending == nil:
+		return "Published data only."
+	case *n.Pending == 0:
+		return "Published data only; no drafts are awaiting review."
+	case *n.Pending == 1:
+		return "Published data only; 1 draft awaiting review is not included."
+	}
+	return fmt.Sprintf("Published data only; %d drafts awaiting review are not included.", *n.Pending)
+}
+
+// DraftsFor returns the note for the acting user of ctx: with the number
+// of pending drafts for analysts and up.
+func DraftsFor(ctx context.Context, st plotline.Store) (DraftsNote, error) {
+	if !plotline.SeesDrafts(plotline.Acting(ctx)) {
+		return DraftsNote{Drafts: DraftsExcluded}, nil
+	}
+	return CountDrafts(ctx, st)
+}
+
+// CountDrafts returns the note with the number of pending drafts, for
+// callers that may see drafts (the CLI's operator); Pending is nil when
+// the store keeps no drafts.
+func CountDrafts(ctx context.Context, st plotline.Store) (DraftsNote, error) {
+	note := DraftsNote{Drafts: DraftsExcluded}
+	wf, ok := st.(plotline.Workflow)
+	if !ok {
+		return note, nil
+	}
+	list, err := wf.Drafts(ctx, plotline.DraftFilter{Status: plotline.StatusDraft, Limit: math.MaxInt32})
+	if err != nil {
+		return note, err
+	}
+	n := len(list)
+	note.Pending = &n
+	return note, nil
+}
+
+// WithDrafts returns answer (a value that encodes as a JSON object, such
+// as the engine's results) with the note's members added to the object.
+func WithDrafts(answer any, note DraftsNote) json.Marshaler {
+	return drafted{answer: answer, note: note}
+}
+
+type drafted struct {
+	answer any
+	note   DraftsNote
+}
+
+// MarshalJSON appends the note's members to the answer's object.
+func (d drafted) MarshalJSON() ([]byte, error) {
+	body, err := jsonBody(d.answer)
+	if err != nil {
+		return nil, err
+	}
+	note, err := jsonBody(d.note)
+	if err != nil {
+		return nil, err
+	}
+	body, note = bytes.TrimSpace(body), bytes.TrimSpace(note)
+	if len(body) < 2 || body[0] != '{' || body[len(body)-1] != '}' {
+		return nil, fmt.Errorf("analytics answer %T is not a JSON object", d.answer)
+	}
+	out := make([]byte, 0, len(body)+len(note))
+	out = append(out, body[:len(body)-1]...)
+	if len(bytes.TrimSpace(body[1:len(body)-1])) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, note[1:]...)
+	return out, nil
+}
+
+// ReportAnswer is the external-ops report as the API answers it: the
+// report (whose "drafts" member already says "excluded") and, for users
+// who may see drafts, the number awaiting review.
+type ReportAnswer struct {
+	analysis.ExternalOpsReport
+	DraftsPending *int `json:"drafts_pending,omitempty"`
 }

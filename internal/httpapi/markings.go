@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 
@@ -83,9 +84,91 @@ func visibleSource(ctx context.Context, src *plotline.Source) (*plotline.Source,
 	return src, nil
 }
 
-// visibleVersions narrows a record's history (plotline.VisibleVersions).
+// visibleVersions narrows a record's history (plotline.VisibleVersions;
+// for actors and affiliations, which it shows as stored, visibleGraphVersions).
 func (s *Server) visibleVersions(ctx context.Context, kind, id string, vs []plotline.Version) ([]plotline.Version, error) {
+	if kind == plotline.RecActor || kind == plotline.RecAffiliation {
+		return s.visibleGraphVersions(ctx, kind, id, vs)
+	}
 	return plotline.VisibleVersions(ctx, s.store, kind, id, vs)
+}
+
+// visibleGraphVersions narrows an actor's or an affiliation's history as
+// plotline.VisibleVersions does an incident's: not_found when the record as
+// it last stood is withheld; otherwise each version's citations above the
+// clearance removed, and the data of a version citing no visible source
+// (or, for an affiliation, naming an actor withheld now) dropped.
+func (s *Server) visibleGraphVersions(ctx context.Context, kind, id string, vs []plotline.Version) ([]plotline.Version, error) {
+	if plotline.VisibilityFor(ctx, map[string]string{}).SeesAll() {
+		return vs, nil
+	}
+	_, _, vis, err := s.visibleGraph(ctx, plotline.AsOf{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]plotline.Version, len(vs))
+	last := -1 // the last version with data: the record as it last stood
+	for i, v := range vs {
+		out[i] = v
+		if v.Data == nil {
+			continue
+		}
+		last = i
+		data, ok, err := s.visibleGraphData(ctx, &vis, kind, v.Data)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Data = nil
+		if ok {
+			out[i].Data = data
+		}
+	}
+	if last >= 0 && out[last].Data == nil {
+		return nil, notFound(kind, id)
+	}
+	return out, nil
+}
+
+// visibleGraphData redacts one stored actor or affiliation version; false
+// when it is withheld.
+func (s *Server) visibleGraphData(ctx context.Context, vis *plotline.Visibility, kind string, data []byte) ([]byte, bool, error) {
+	var (
+		rec           any
+		cited, remain int
+		ok            bool
+	)
+	switch kind {
+	case plotline.RecActor:
+		var a plotline.Actor
+		if err := jsonUnmarshal(data, &a); err != nil {
+			return nil, false, err
+		}
+		if err := markSources(ctx, s.store, plotline.AsOf{}, vis.Marks, a.Sources); err != nil {
+			return nil, false, err
+		}
+		cited = len(a.Sources)
+		a, ok = vis.Actor(a)
+		rec, remain = a, len(a.Sources)
+	default:
+		var f plotline.Affiliation
+		if err := jsonUnmarshal(data, &f); err != nil {
+			return nil, false, err
+		}
+		if err := markSources(ctx, s.store, plotline.AsOf{}, vis.Marks, f.Sources); err != nil {
+			return nil, false, err
+		}
+		cited = len(f.Sources)
+		f, ok = vis.Affiliation(f)
+		rec, remain = f, len(f.Sources)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	if remain == cited {
+		return data, true, nil
+	}
+	b, err := json.Marshal(rec)
+	return b, true, err
 }
 
 // storedIncident reads back a written incident as the acting user may see
@@ -114,4 +197,119 @@ func keepWithheldCitations(in *plotline.Incident, full *plotline.Incident, seen 
 			in.Sources = append(in.Sources, id)
 		}
 	}
+}
+
+// Actors and affiliations. An actor or an affiliation stays visible, with
+// the citations above the clearance removed, as long as one source it cites
+// is visible; an affiliation naming a withheld actor is withheld too. Their
+// sources are few (a graph has hundreds of records, not millions), so their
+// markings are read one by one rather than listing every source.
+
+// GraphVisibility returns the acting user's visibility over the sources
+// actors and affs cite (read from st at asOf's record clock; a source st
+// does not have counts as the most restrictive), with ActorHidden set to
+// the actors withheld as a whole. A user cleared to RED reads nothing.
+// The web UI narrows its organisation graph with it too.
+func GraphVisibility(ctx context.Context, st plotline.SourceReader, asOf plotline.AsOf, actors []plotline.Actor, affs []plotline.Affiliation) (plotline.Visibility, error) {
+	vis := plotline.VisibilityFor(ctx, map[string]string{})
+	if vis.SeesAll() {
+		return vis, nil
+	}
+	var cited []string
+	for _, a := range actors {
+		cited = append(cited, a.Sources...)
+	}
+	for _, f := range affs {
+		cited = append(cited, f.Sources...)
+	}
+	if err := markSources(ctx, st, asOf, vis.Marks, cited); err != nil {
+		return vis, err
+	}
+	hidden := map[string]bool{}
+	for _, a := range actors {
+		if _, ok := vis.Actor(a); !ok {
+			hidden[a.ID] = true
+		}
+	}
+	if len(hidden) > 0 {
+		vis.ActorHidden = func(id string) bool { return hidden[id] }
+	}
+	return vis, nil
+}
+
+// markSources adds the marking of every source in ids to marks.
+func markSources(ctx context.Context, st plotline.SourceReader, asOf plotline.AsOf, marks map[string]string, ids []string) error {
+	for _, id := range ids {
+		if _, ok := marks[id]; ok {
+			continue
+		}
+		src, err := st.Source(ctx, id, plotline.AsOf{Recorded: asOf.Recorded})
+		switch {
+		case plotline.ErrorCode(err) == plotline.ENOTFOUND:
+			marks[id] = "red"
+		case err != nil:
+			return err
+		default:
+			marks[id] = src.TLP
+		}
+	}
+	return nil
+}
+
+// NarrowGraph applies vis (from GraphVisibility) to actors and affs: it
+// returns those the user may see, their citations above the clearance
+// removed, and counts what it withheld (citations removed from shown
+// records count as sources). The lists given are not modified.
+func NarrowGraph(vis plotline.Visibility, actors []plotline.Actor, affs []plotline.Affiliation) ([]plotline.Actor, []plotline.Affiliation, plotline.Withheld) {
+	if vis.SeesAll() {
+		return actors, affs, plotline.Withheld{}
+	}
+	var w plotline.Withheld
+	outA := make([]plotline.Actor, 0, len(actors))
+	for _, a := range actors {
+		seen, ok := vis.Actor(a)
+		if !ok {
+			w.Actors++
+			continue
+		}
+		w.Sources += len(a.Sources) - len(seen.Sources)
+		outA = append(outA, seen)
+	}
+	outF := make([]plotline.Affiliation, 0, len(affs))
+	for _, f := range affs {
+		seen, ok := vis.Affiliation(f)
+		if !ok {
+			w.Affiliations++
+			continue
+		}
+		w.Sources += len(f.Sources) - len(seen.Sources)
+		outF = append(outF, seen)
+	}
+	return outA, outF, w
+}
+
+// visibleGraph reads every actor and affiliation at asOf and narrows them
+// for the acting user.
+func (s *Server) visibleGraph(ctx context.Context, asOf plotline.AsOf) ([]plotline.Actor, []plotline.Affiliation, plotline.Visibility, error) {
+	actors, err := s.store.Actors(ctx, asOf)
+	if err != nil {
+		return nil, nil, plotline.Visibility{}, err
+	}
+	affs, err := s.store.Affiliations(ctx, asOf)
+	if err != nil {
+		return nil, nil, plotline.Visibility{}, err
+	}
+	vis, err := GraphVisibility(ctx, s.store, asOf, actors, affs)
+	if err != nil {
+		return nil, nil, vis, err
+	}
+	return actors, affs, vis, nil
+}
+
+// withheldPtr is w for a response: nil when nothing was withheld.
+func withheldPtr(w plotline.Withheld) *plotline.Withheld {
+	if !w.Any() {
+		return nil
+	}
+	return &w
 }

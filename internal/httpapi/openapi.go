@@ -25,6 +25,9 @@ type operation struct {
 	response     reflect.Type // 200/201 body; nil = any JSON (engine results)
 	status       int          // success status; default 200
 	errors       []int        // error statuses besides 400 and 500
+	// drafts: the answer is response (nil: an engine result) with the
+	// DraftsNote members added (WithDrafts, ReportAnswer).
+	drafts bool
 }
 
 func typeOf[T any]() reflect.Type { return reflect.TypeFor[T]() }
@@ -120,15 +123,15 @@ func operations() []operation {
 		{method: "GET", path: "/api/v1/query", summary: "IDs of the incidents a query selects, by date then ID",
 			params: analytics("cursor", "limit"), response: typeOf[QueryResult](), errors: []int{501}},
 		{method: "GET", path: "/api/v1/count", summary: "Counts grouped by up to three dimensions",
-			params: analytics("by", "limit"), errors: []int{501}},
+			params: analytics("by", "limit"), drafts: true, errors: []int{501}},
 		{method: "GET", path: "/api/v1/crosstab", summary: "A cross-tab of two dimensions (e.g. unit × target country)",
-			params: analytics("rows", "cols", "limit"), errors: []int{501}},
+			params: analytics("rows", "cols", "limit"), drafts: true, errors: []int{501}},
 		{method: "GET", path: "/api/v1/series", summary: "A time series with strict and possible counts per bucket",
-			params: analytics("every", "from", "to", "by"), errors: []int{501}},
+			params: analytics("every", "from", "to", "by"), drafts: true, errors: []int{501}},
 		{method: "GET", path: "/api/v1/projection", summary: "Rate over the period so far and a projection to its end with a predictive interval",
-			params: analytics("from", "to", "by"), errors: []int{501}},
-		{method: "GET", path: "/api/v1/report/external-ops", summary: "The external-operations report (same JSON as `plotline report external-ops --format json`)",
-			params: with("from", "to", "related_to", "org", "rule"), response: typeOf[analysis.ExternalOpsReport]()},
+			params: analytics("from", "to", "by"), drafts: true, errors: []int{501}},
+		{method: "GET", path: "/api/v1/report/external-ops", summary: "The external-operations report (same JSON as `plotline report external-ops --format json`); published data only",
+			params: with("from", "to", "related_to", "org", "rule"), response: typeOf[analysis.ExternalOpsReport](), drafts: true},
 
 		{method: "GET", path: "/healthz", summary: "Liveness and store check (text/plain \"ok\")"},
 		{method: "GET", path: "/metrics", summary: "Prometheus metrics (text exposition format)"},
@@ -194,6 +197,14 @@ func (op operation) document(sg *schemaGen) map[string]any {
 	switch {
 	case op.path == "/healthz" || op.path == "/metrics":
 		responses["200"] = map[string]any{"description": "OK", "content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
+	case op.drafts:
+		parts := []any{sg.schema(typeOf[DraftsNote]())}
+		if op.response != nil {
+			parts = append([]any{sg.schema(op.response)}, parts...)
+		}
+		responses[itoa(status)] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
+			"type": "object", "allOf": parts, "required": []string{"drafts"},
+			"description": "Computed from published data only: drafts is always \"excluded\"; drafts_pending, for analysts and up, counts the drafts awaiting review."}}}}
 	case op.response == nil:
 		responses[itoa(status)] = map[string]any{"description": "OK", "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{}}}}
 	default:

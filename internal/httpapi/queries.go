@@ -36,7 +36,11 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusOK, rep)
+	drafts, err := DraftsFor(r.Context(), s.store)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, ReportAnswer{ExternalOpsReport: *rep, DraftsPending: drafts.Pending})
 }
 
 // queryRequest reads the parameters every analytics endpoint shares, plus
@@ -62,12 +66,14 @@ func splitList(s string) []string {
 	return out
 }
 
-// QueryResult lists the IDs of the incidents a query selects.
+// QueryResult lists the IDs of the incidents a query selects (published
+// data only, as DraftsNote says).
 type QueryResult struct {
 	Q          string   `json:"q"`
 	Total      int      `json:"total"`
 	IDs        []string `json:"ids"`
 	NextCursor string   `json:"next_cursor,omitempty"`
+	DraftsNote
 }
 
 func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
@@ -81,7 +87,11 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := QueryResult{Q: req.Q, Total: m.Total, IDs: m.IDs, NextCursor: next}
+	drafts, err := DraftsFor(r.Context(), s.store)
+	if err != nil {
+		return err
+	}
+	out := QueryResult{Q: req.Q, Total: m.Total, IDs: m.IDs, NextCursor: next, DraftsNote: drafts}
 	return writeJSON(w, r, http.StatusOK, out)
 }
 
@@ -100,7 +110,7 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusOK, out)
+	return s.writeAnalytics(w, r, out)
 }
 
 // crosstab answers ?q=&rows=DIM&cols=DIM.
@@ -122,7 +132,7 @@ func (s *Server) crosstab(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusOK, out)
+	return s.writeAnalytics(w, r, out)
 }
 
 // Intervals are the series' bucket sizes.
@@ -150,7 +160,7 @@ func (s *Server) series(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusOK, out)
+	return s.writeAnalytics(w, r, out)
 }
 
 // projection answers ?q=&from=&to=&by=DIM: the rate over [from, as_of] and
@@ -178,7 +188,16 @@ func (s *Server) projection(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusOK, out)
+	return s.writeAnalytics(w, r, out)
+}
+
+// writeAnalytics answers with an analytics result and the drafts note.
+func (s *Server) writeAnalytics(w http.ResponseWriter, r *http.Request, out any) error {
+	drafts, err := DraftsFor(r.Context(), s.store)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, WithDrafts(out, drafts))
 }
 
 func checkPeriod(from, to *plotline.Day) error {

@@ -82,6 +82,8 @@ type dashboardData struct {
 	Cross    *crossTab
 	Names    map[string]string
 	FieldErr *plotline.Error
+	Drafts   httpapi.DraftsNote // the counts leave drafts out; how many wait
+	Withheld string             // what the report left out at the user's clearance (withheldText)
 }
 
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +92,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	g, err := h.analytics.Graph(r.Context(), v.Clock)
+	g, _, err := h.graph(r.Context(), v.Clock)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -111,6 +113,13 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	if d.R, err = h.report(r.Context(), v, p); err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if d.Drafts, err = httpapi.DraftsFor(r.Context(), h.store); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if d.R.Withheld != nil {
+		d.Withheld = withheldText(*d.R.Withheld)
 	}
 	d.Chart = monthlyChart(d.R, p.Params.From, p.Params.To)
 	d.Cross = newCrossTab(d.R)

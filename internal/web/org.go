@@ -9,6 +9,7 @@ import (
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/httpapi"
 )
 
 // orgNode is one unit of the organisation chart on a day.
@@ -20,10 +21,11 @@ type orgNode struct {
 }
 
 type orgData struct {
-	On    string
-	Roots []*orgNode
-	Count int
-	Dates []string
+	On       string
+	Roots    []*orgNode
+	Count    int
+	Dates    []string
+	Withheld string // the actors and affiliations withheld at the user's clearance (withheldText)
 }
 
 func (h *Handler) org(w http.ResponseWriter, r *http.Request) {
@@ -39,12 +41,13 @@ func (h *Handler) org(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	g, err := h.analytics.Graph(r.Context(), v.Clock)
+	g, withheld, err := h.graph(r.Context(), v.Clock)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	d := &orgData{On: on.String(), Dates: []string{"2015-01-01", "2018-01-01", "2020-01-01", "2024-01-01", v.Day.String()}}
+	d := &orgData{On: on.String(), Dates: []string{"2015-01-01", "2018-01-01", "2020-01-01", "2024-01-01", v.Day.String()},
+		Withheld: withheldText(plotline.Withheld{Actors: withheld.Actors, Affiliations: withheld.Affiliations})}
 	exists := map[string]*plotline.Actor{}
 	actors := g.Actors()
 	for i := range actors {
@@ -130,6 +133,8 @@ type networkData struct {
 	Edges         []netEdge
 	Actors        []plotline.Actor
 	Rules         []string
+	Drafts        httpapi.DraftsNote
+	Withheld      string // what the report left out at the user's clearance (withheldText)
 }
 
 func (h *Handler) network(w http.ResponseWriter, r *http.Request) {
@@ -138,7 +143,7 @@ func (h *Handler) network(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	g, err := h.analytics.Graph(r.Context(), v.Clock)
+	g, _, err := h.graph(r.Context(), v.Clock)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -153,7 +158,15 @@ func (h *Handler) network(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := &networkData{P: p, R: rep, Width: 1000, Actors: orgActors(g.Actors()), Rules: []string{"any", "official", "claims", "best"}}
+	drafts, err := httpapi.DraftsFor(r.Context(), h.store)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := &networkData{P: p, R: rep, Width: 1000, Actors: orgActors(g.Actors()), Rules: []string{"any", "official", "claims", "best"}, Drafts: drafts}
+	if rep.Withheld != nil {
+		d.Withheld = withheldText(*rep.Withheld)
+	}
 	const rowH, nodeH = 26, 20
 	var units, countries []string
 	for _, in := range rep.Incidents {
