@@ -37,6 +37,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if sub, ok := db.(plotline.ChangeSubscriber); ok {
+		if r, ok := analytics.(httpapi.Refresher); ok {
+			go followChanges(ctx, sub, r, log)
+		}
+	}
 	accounts, err := acc.service(ctx, f.FlagSet, *addr, db, log, m.Now)
 	if err != nil {
 		return err
@@ -61,9 +66,22 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	return nil
 }
 
+// followChanges refreshes the analytics whenever the store reports a change
+// applied by any process (PostgreSQL: LISTEN/NOTIFY), until ctx ends, so
+// another server's or an import's writes show without waiting for the
+// next request's staleness check. Bursts coalesce: the subscription
+// delivers only the newest change while a refresh runs.
+func followChanges(ctx context.Context, sub plotline.ChangeSubscriber, r httpapi.Refresher, log *slog.Logger) {
+	for id := range sub.Subscribe(ctx) {
+		if err := r.Refresh(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("refresh after a change notification", "change", id, "err", err)
+		}
+	}
+}
+
 // analytics picks what answers the API's analytics: the engine when the
-// store can feed it (SQLite), else the fallback over store snapshots
-// (report and unfiltered lists only).
+// store can feed it (SQLite, PostgreSQL), else the fallback over store
+// snapshots (report and unfiltered lists only).
 func (m *Main) analytics(ctx context.Context, store plotline.Store, log *slog.Logger) (httpapi.Analytics, error) {
 	src, ok := store.(engine.Source)
 	if !ok {
