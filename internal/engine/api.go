@@ -26,6 +26,32 @@ type Source interface {
 	Incidents(ctx context.Context, f plotline.IncidentFilter, asOf plotline.AsOf) ([]plotline.Incident, error)
 }
 
+// DeltaSource is a Source that can read only the incidents changed since a
+// change. Engine.Refresh uses it, when the source has it, to refresh
+// incrementally (a small index of the changed incidents over the full one);
+// other sources are rebuilt in full. internal/sqlite implements it.
+type DeltaSource interface {
+	Source
+	// ScanChanged lists, in one read of the store as it is now, every
+	// incident whose own fields or attributions may differ from what they
+	// were at change after (created, updated, deleted, or with an
+	// attribution created, updated, deleted or moved), and feeds l those
+	// of them that are current, then their current attributions, as
+	// ScanIndex feeds them (same rows, same order of the attributions of an
+	// incident). Incidents deleted since are listed but not fed. When more
+	// than limit incidents changed, or anything else the index holds changed
+	// (actors, affiliations, the markings of sources), it feeds nothing and
+	// sets Rebuild.
+	ScanChanged(ctx context.Context, after int64, limit int, l PartLoader) (Changed, error)
+}
+
+// Changed is what DeltaSource.ScanChanged found.
+type Changed struct {
+	Change  int64    // the last change the scan saw
+	IDs     []string // the incidents changed after the given change, fed or deleted
+	Rebuild bool     // nothing was fed: rebuild the whole index
+}
+
 // Loader receives what a Source scans.
 type Loader interface {
 	Organisation(actors []plotline.Actor, affiliations []plotline.Affiliation)

@@ -3,24 +3,46 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/analysis"
 )
 
-// Engine keeps the current index of a Source and answers questions on it.
-// It is safe for concurrent use; Refresh swaps in a new index while readers
-// finish on the old one.
+// Engine keeps the current snapshot of a Source and answers questions on
+// it. It is safe for concurrent use: readers never wait; Refresh and
+// background builds swap in a new snapshot while readers finish on the old.
 type Engine struct {
 	src Source
-	cur atomic.Pointer[Index]
+	opt Options
+	cur atomic.Pointer[Snapshot]
 
-	buildMu sync.Mutex // one build at a time
+	mu       sync.Mutex // one refresh or install at a time; guards what follows
+	building bool       // a background build is running
+	buildErr error      // a failed background build, for the next Refresh
+	closed   bool
+
+	bg     sync.WaitGroup
+	bgCtx  context.Context
+	cancel context.CancelFunc
 
 	recMu  sync.Mutex
-	recent []*Index // indexes at past record instants, most recent use last
+	recent []*Snapshot // indexes at past record instants, most recent use last
+}
+
+// Options tune an Engine's refreshes.
+type Options struct {
+	// DeltaRows is how many changed incidents incremental refreshes may
+	// layer over the full index before it is rebuilt in the background
+	// (default: 5% of its incidents, at most 50,000, at least 1,000). A
+	// refresh that finds four times as many changes at once rebuilds
+	// before it returns.
+	DeltaRows int
+	// Logger reports background builds; nil: none.
+	Logger *slog.Logger
 }
 
 // recordCache is how many record-clock indexes are kept.
@@ -28,13 +50,29 @@ const recordCache = 2
 
 // New builds the index of src as it is now.
 func New(ctx context.Context, src Source) (*Engine, error) {
-	e := &Engine{src: src}
+	return NewWithOptions(ctx, src, Options{})
+}
+
+// NewWithOptions is New with options.
+func NewWithOptions(ctx context.Context, src Source, opt Options) (*Engine, error) {
 	ix, err := Build(ctx, src, nil)
 	if err != nil {
 		return nil, err
 	}
-	e.cur.Store(ix)
+	e := &Engine{src: src, opt: opt}
+	e.bgCtx, e.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	e.cur.Store(single(ix))
 	return e, nil
+}
+
+// Close stops a background build and waits for it. The engine keeps
+// answering; refreshes are complete rebuilds from then on.
+func (e *Engine) Close() {
+	e.mu.Lock()
+	e.closed = true
+	e.mu.Unlock()
+	e.cancel()
+	e.bg.Wait()
 }
 
 // Build reads src at the record instant (nil: now) into a new index.
@@ -52,39 +90,176 @@ func Build(ctx context.Context, src Source, recorded *time.Time) (*Index, error)
 	return ix, nil
 }
 
-// Refresh rebuilds the index when the store has changed since it was built,
-// and reports whether it did.
+// Refresh brings the engine up to the store's last change and reports
+// whether it did anything. A store that can list what changed
+// (DeltaSource) is read incrementally: only the incidents changed since the
+// snapshot, layered over the full index (delta.go), unless actors,
+// affiliations or source markings changed or too much changed at once; then,
+// and for other stores, the index is rebuilt in full. Concurrent calls
+// coalesce: a call whose store change a refresh already covered returns at
+// once. A background build that failed since the last call is returned
+// (wrapped) after the refresh; the old index kept serving.
 func (e *Engine) Refresh(ctx context.Context) (bool, error) {
-	e.buildMu.Lock()
-	defer e.buildMu.Unlock()
 	last, err := e.src.LastChange(ctx)
 	if err != nil {
 		return false, err
 	}
-	if last == e.cur.Load().change {
-		return false, nil
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	bgErr := e.buildErr
+	e.buildErr = nil
+	if bgErr != nil {
+		bgErr = fmt.Errorf("background index build: %w", bgErr)
 	}
-	ix, err := Build(ctx, e.src, nil)
-	if err != nil {
-		return false, err
+	cur := e.cur.Load()
+	if last <= cur.change {
+		return false, bgErr
 	}
-	e.cur.Store(ix)
-	return true, nil
+	var next *Snapshot
+	if ds, ok := e.src.(DeltaSource); ok && !e.closed {
+		s, rebuild, err := e.advance(ctx, cur, ds)
+		if err != nil {
+			return false, err
+		}
+		if !rebuild {
+			next = s
+		}
+	}
+	if next == nil {
+		ix, err := Build(ctx, e.src, nil)
+		if err != nil {
+			return false, err
+		}
+		next = single(ix)
+	}
+	if next == cur {
+		return false, bgErr
+	}
+	e.cur.Store(next)
+	if next.deltaSize() > e.deltaRows(next.base().n) {
+		e.startBuild()
+	}
+	return true, bgErr
 }
 
-// Index returns the index for the record clock of asOf: the current one, or
-// one built (and cached) for a past instant.
-func (e *Engine) Index(ctx context.Context, asOf plotline.AsOf) (*Index, error) {
+// deltaRows is Options.DeltaRows for a full index of n incidents.
+func (e *Engine) deltaRows(n int) int {
+	if e.opt.DeltaRows > 0 {
+		return e.opt.DeltaRows
+	}
+	return max(min(n/20, 50_000), 1_000)
+}
+
+// advance reads the incidents changed since a layer of cur into a new top
+// layer (delta.go: the binary counter picks the layer). It reports rebuild
+// when the source says the whole index must be built again.
+func (e *Engine) advance(ctx context.Context, cur *Snapshot, ds DeltaSource) (*Snapshot, bool, error) {
+	keep, level := len(cur.layers), 0
+	for keep > 1 && cur.layers[keep-1].level == level {
+		keep--
+		level++
+	}
+	base := cur.layers[0].ix
+	start := time.Now()
+	b := newBuilder(e.src, nil)
+	b.Organisation(base.actors, base.affs)
+	got, err := ds.ScanChanged(ctx, cur.layers[keep-1].change, 4*e.deltaRows(base.n), b.Parts(1)[0])
+	if err != nil {
+		return nil, false, fmt.Errorf("refresh index: %w", err)
+	}
+	if got.Rebuild {
+		return nil, true, nil
+	}
+	if got.Change <= cur.change {
+		return cur, false, nil
+	}
+	ix := b.finish()
+	ix.mk = &markings{}
+	ix.change = got.Change
+	ix.built = time.Since(start)
+	return cur.withLayer(keep, &layer{ix: ix, change: got.Change, level: level, size: len(got.IDs)}, got.IDs), false, nil
+}
+
+// startBuild rebuilds the full index in the background and installs it;
+// e.mu is held.
+func (e *Engine) startBuild() {
+	if e.building || e.closed {
+		return
+	}
+	e.building = true
+	e.bg.Add(1)
+	go func() {
+		defer e.bg.Done()
+		start := time.Now()
+		ix, err := Build(e.bgCtx, e.src, nil)
+		var l *layer
+		if err == nil {
+			l = &layer{ix: ix, change: ix.change}
+			l.rowsByID() // ready for the refreshes to come
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.building = false
+		if err == nil {
+			err = e.install(e.bgCtx, l)
+		}
+		if err != nil {
+			e.buildErr = err
+			e.logError("background index build failed; the layered index keeps serving", err)
+			return
+		}
+		if e.opt.Logger != nil {
+			e.opt.Logger.Info("analytics index rebuilt in the background", "incidents", ix.n, "change", ix.change, "took", time.Since(start).Round(time.Millisecond))
+		}
+	}()
+}
+
+func (e *Engine) logError(msg string, err error) {
+	if e.opt.Logger != nil {
+		e.opt.Logger.Error(msg, "err", err)
+	}
+}
+
+// install makes a full index current, with the changes made since it was
+// read layered over it; e.mu is held. An index older than the current base
+// is dropped.
+func (e *Engine) install(ctx context.Context, l *layer) error {
+	cur := e.cur.Load()
+	if cur.layers[0].change >= l.change {
+		return nil
+	}
+	s := newSnapshot([]*layer{l}, [][]uint64{nil})
+	if cur.change > l.change {
+		ds, ok := e.src.(DeltaSource)
+		if !ok {
+			return nil // cannot catch up; the current snapshot is newer
+		}
+		next, rebuild, err := e.advance(ctx, s, ds)
+		if err != nil {
+			return err
+		}
+		if rebuild {
+			return nil // a refresh will rebuild
+		}
+		s = next
+	}
+	e.cur.Store(s)
+	return nil
+}
+
+// Snapshot returns what the engine answers from at asOf's record clock: the
+// current snapshot, or one of an index built (and cached) for a past instant.
+func (e *Engine) Snapshot(ctx context.Context, asOf plotline.AsOf) (*Snapshot, error) {
 	if asOf.Recorded == nil {
 		return e.cur.Load(), nil
 	}
 	at := asOf.Recorded.UTC()
 	e.recMu.Lock()
-	for i, ix := range e.recent {
-		if ix.recorded.Equal(at) {
-			e.recent = append(append(e.recent[:i:i], e.recent[i+1:]...), ix)
+	for i, s := range e.recent {
+		if s.base().recorded.Equal(at) {
+			e.recent = append(append(e.recent[:i:i], e.recent[i+1:]...), s)
 			e.recMu.Unlock()
-			return ix, nil
+			return s, nil
 		}
 	}
 	e.recMu.Unlock()
@@ -92,94 +267,134 @@ func (e *Engine) Index(ctx context.Context, asOf plotline.AsOf) (*Index, error) 
 	if err != nil {
 		return nil, err
 	}
+	s := single(ix)
 	e.recMu.Lock()
-	e.recent = append(e.recent, ix)
+	e.recent = append(e.recent, s)
 	if len(e.recent) > recordCache {
 		e.recent = e.recent[len(e.recent)-recordCache:]
 	}
 	e.recMu.Unlock()
-	return ix, nil
+	return s, nil
 }
 
-// indexFor is Index seen at a clearance (Index.View).
-func (e *Engine) indexFor(ctx context.Context, asOf plotline.AsOf, clearance string) (*Index, error) {
-	ix, err := e.Index(ctx, asOf)
+// Index returns a full index for the record clock of asOf. When incremental
+// refreshes have layered changes over the current one, it builds a full
+// index now (and installs it): servers ask the Snapshot instead.
+func (e *Engine) Index(ctx context.Context, asOf plotline.AsOf) (*Index, error) {
+	s, err := e.Snapshot(ctx, asOf)
 	if err != nil {
 		return nil, err
 	}
-	return ix.View(ctx, clearance)
+	if s.simple() {
+		return s.base(), nil
+	}
+	return e.Compact(ctx)
+}
+
+// Compact builds the full index now and makes it current (with any change
+// made meanwhile layered over it), returning it.
+func (e *Engine) Compact(ctx context.Context) (*Index, error) {
+	ix, err := Build(ctx, e.src, nil)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.install(ctx, &layer{ix: ix, change: ix.change}); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
+// snapshotFor is Snapshot seen at a clearance (Snapshot.View).
+func (e *Engine) snapshotFor(ctx context.Context, asOf plotline.AsOf, clearance string) (*Snapshot, error) {
+	s, err := e.Snapshot(ctx, asOf)
+	if err != nil {
+		return nil, err
+	}
+	return s.View(ctx, clearance)
 }
 
 // Stats describes the current index.
 func (e *Engine) Stats() Stats { return e.cur.Load().Stats() }
 
-// Match lists the matching incidents.
-func (e *Engine) Match(ctx context.Context, req Request) (*Matches, error) {
-	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
+// ExternalOps runs the external-ops report on the snapshot at asOf's record
+// clock, seen at a clearance (as Request.Clearance).
+func (e *Engine) ExternalOps(ctx context.Context, recorded *time.Time, clearance string, p analysis.ExternalOpsParams) (*analysis.ExternalOpsReport, error) {
+	s, err := e.snapshotFor(ctx, plotline.AsOf{Recorded: recorded}, clearance)
 	if err != nil {
 		return nil, err
 	}
-	m, err := ix.Match(ctx, req)
+	return s.ExternalOps(ctx, p)
+}
+
+// Match lists the matching incidents.
+func (e *Engine) Match(ctx context.Context, req Request) (*Matches, error) {
+	s, err := e.snapshotFor(ctx, req.AsOf, req.Clearance)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Match(ctx, req)
 	if m != nil {
-		m.Withheld = ix.withheldPtr()
+		m.Withheld = s.withheldPtr()
 	}
 	return m, err
 }
 
 // Count groups and counts (or sums) the matching incidents.
 func (e *Engine) Count(ctx context.Context, req Request) (*Table, error) {
-	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
+	s, err := e.snapshotFor(ctx, req.AsOf, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	t, err := ix.Count(ctx, req)
+	t, err := s.Count(ctx, req)
 	if t != nil {
-		t.Withheld = ix.withheldPtr()
+		t.Withheld = s.withheldPtr()
 	}
 	return t, err
 }
 
 // Series counts the matching incidents per period.
 func (e *Engine) Series(ctx context.Context, req SeriesRequest) (*Series, error) {
-	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
+	s, err := e.snapshotFor(ctx, req.AsOf, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	s, err := ix.Series(ctx, req)
-	if s != nil {
-		s.Withheld = ix.withheldPtr()
+	sr, err := s.Series(ctx, req)
+	if sr != nil {
+		sr.Withheld = s.withheldPtr()
 	}
-	return s, err
+	return sr, err
 }
 
 // Disagreements lists, for the matching incidents, every standing claim
 // that names a different unit than a standing official statement.
 func (e *Engine) Disagreements(ctx context.Context, req Request) ([]Disagreement, error) {
-	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
+	s, err := e.snapshotFor(ctx, req.AsOf, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	return ix.Disagreements(ctx, req)
+	return s.Disagreements(ctx, req)
 }
 
 // Projection projects the matching incidents to the end of a period.
 func (e *Engine) Projection(ctx context.Context, req ProjectionRequest) (*Projection, error) {
-	ix, err := e.indexFor(ctx, req.AsOf, req.Clearance)
+	s, err := e.snapshotFor(ctx, req.AsOf, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	return ix.Projection(ctx, req)
+	return s.Projection(ctx, req)
 }
 
 // Changes compares two as-of points.
 func (e *Engine) Changes(ctx context.Context, req ChangesRequest) (*ChangeSet, error) {
-	a, err := e.indexFor(ctx, req.From, req.Clearance)
+	a, err := e.snapshotFor(ctx, req.From, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	b, err := e.indexFor(ctx, req.To, req.Clearance)
+	b, err := e.snapshotFor(ctx, req.To, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	return changes(ctx, a, b, req)
+	return snapshotChanges(ctx, a, b, req)
 }
