@@ -186,4 +186,3 @@ func scanAttributionList(ctx context.Context, tx *sql.Tx, list string, l engine.
 	}
 	return nil
 }
-
