@@ -3,15 +3,39 @@ package plotline
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 )
 
-var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._:/#-]{0,199}$`)
+// maxIDLen is the longest record ID, in bytes.
+const maxIDLen = 200
 
-// ValidID reports whether s can be a record ID: lower-case, no spaces, at most 200 bytes.
-func ValidID(s string) bool { return idPattern.MatchString(s) }
+// ValidID reports whether s can be a record ID: lower-case, no spaces, at
+// most 200 bytes; the regular expression ^[a-z0-9][a-z0-9._:/#-]{0,199}$,
+// written as a loop because every imported row checks several IDs.
+func ValidID(s string) bool {
+	if len(s) == 0 || len(s) > maxIDLen || !idStart(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !idStart(s[i]) && !idPunct(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// idStart reports whether c can begin an ID: a lower-case ASCII letter or a digit.
+func idStart(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' }
+
+// idPunct reports whether c is punctuation an ID may hold after its first byte.
+func idPunct(c byte) bool {
+	switch c {
+	case '.', '_', ':', '/', '#', '-':
+		return true
+	}
+	return false
+}
 
 // CountryName returns the English name of an ISO 3166-1 alpha-3 code and
 // whether the code exists.
