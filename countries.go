@@ -1,8 +1,10 @@
 package plotline
 
-// Code generated from Debian iso-codes (iso_3166-1.json, LGPL-2.1+ data); DO NOT EDIT.
+// Generated from Debian iso-codes (iso_3166-1.json, LGPL-2.1+ data), with
+// one entry added by hand at the end: Kosovo.
 
-// countries maps ISO 3166-1 alpha-3 codes to their alpha-2 code and English name.
+// countries maps ISO 3166-1 alpha-3 codes to their alpha-2 code and English
+// name, plus Kosovo's user-assigned XKX/XK.
 var countries = map[string][2]string{
 	"ABW": {"AW", "Aruba"},
 	"AFG": {"AF", "Afghanistan"},
@@ -253,4 +255,10 @@ var countries = map[string][2]string{
 	"ZAF": {"ZA", "South Africa"},
 	"ZMB": {"ZM", "Zambia"},
 	"ZWE": {"ZW", "Zimbabwe"},
+
+	// Not ISO 3166-1: XK and XKX are in the user-assigned range (ISO
+	// 3166-1 keeps XA–XZ for users), and are what the European Union, the
+	// IMF, the World Bank, GTD, ACLED and UCDP use for Kosovo. Without it a
+	// Kosovo row could only be refused or placed in another country.
+	"XKX": {"XK", "Kosovo"},
 }

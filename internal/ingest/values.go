@@ -10,7 +10,8 @@ import (
 )
 
 // countryNames maps normalised English country names, as GTD, ACLED and
-// UCDP spell them, to ISO 3166-1 alpha-3. It is built once and only read.
+// UCDP spell them, to ISO 3166-1 alpha-3 (and Kosovo to the user-assigned
+// XKX the three datasets use). It is built once and only read.
 var countryNames = func() map[string]string {
 	m := map[string]string{}
 	for _, code := range plotline.CountryCodes() {
@@ -60,8 +61,6 @@ func CountryCode(name string) (string, bool) {
 // WhyNoCode explains why a country name has no code.
 func WhyNoCode(name string) string {
 	switch resolve.Normalize(name) {
-	case "kosovo":
-		return "Kosovo's XKX is a user-assigned code, not part of ISO 3166-1"
 	case "soviet union", "yugoslavia", "czechoslovakia", "serbia montenegro":
 		return "a former state whose territory is now several states; the row cannot be placed without a geocoder"
 	case "international", "":

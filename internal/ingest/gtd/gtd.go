@@ -9,7 +9,8 @@
 //     precision (the coded day is only an estimate), kept in a tag;
 //   - −9 / −99 and blanks → unknown;
 //   - country_txt → ISO 3166-1 alpha-3 (historical states → their
-//     present-day state, the GTD name kept as a "gtd:country=" tag);
+//     present-day state, the GTD name kept as a "gtd:country=" tag;
+//     Kosovo → XKX, the user-assigned code GTD, ACLED and UCDP use);
 //   - specificity 1 → place, 2–4 → admin1, 5 → country;
 //   - gname/gname2/gname3 → attributions through entity resolution:
 //     claimed=1 → basis claim asserted by the group (via claimmode_txt);
