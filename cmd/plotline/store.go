@@ -85,3 +85,27 @@ func redact(dsn string) string {
 	}
 	return dsn
 }
+
+// catalogueStore is what importing and reviewing names need from a store:
+// the streaming import and the entity-resolution decisions. Both backends
+// provide it.
+type catalogueStore interface {
+	plotline.Store
+	plotline.ImportStore
+	plotline.ResolveStore
+}
+
+// openCatalogueStore is openAnyStore for import, gen and review: SQLite or
+// PostgreSQL, the curated dataset loaded into a new database.
+func (m *Main) openCatalogueStore(ctx context.Context, dsn string) (catalogueStore, error) {
+	db, err := m.openAnyStore(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	cs, ok := db.(catalogueStore)
+	if !ok {
+		db.Close()
+		return nil, plotline.Errorf(plotline.ENOTIMPLEMENTED, "the store %s cannot import or keep review decisions", redact(dsn))
+	}
+	return cs, nil
+}
