@@ -1,9 +1,13 @@
 package web
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/plotline-dev/plotline"
@@ -82,9 +86,14 @@ func readIncident(f *form, base plotline.Incident) plotline.Incident {
 }
 
 func (h *Handler) newIncident(w http.ResponseWriter, r *http.Request) {
-	d := incidentForm(&plotline.Incident{}, true)
-	d.Heading, d.Action, d.Cancel = "New incident", "/incidents/new", "/incidents"
 	if r.Method == http.MethodGet {
+		var in plotline.Incident
+		if _, err := h.fromDraft(r, plotline.RecIncident, r.URL.Query().Get("id"), &in); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		d := incidentForm(&in, true)
+		d.Heading, d.Action, d.Cancel = "New incident", "/incidents/new", "/incidents"
 		h.render(w, r, http.StatusOK, "form_page", &page{Title: d.Heading, Nav: "new", Data: d})
 		return
 	}
@@ -93,7 +102,7 @@ func (h *Handler) newIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := readIncident(f, plotline.Incident{})
-	d = incidentForm(&in, true)
+	d := incidentForm(&in, true)
 	d.Heading, d.Action, d.Cancel = "New incident", "/incidents/new", "/incidents"
 	if plotline.ValidID(in.ID) {
 		if _, err := h.store.Incident(r.Context(), in.ID, plotline.AsOf{}); err == nil {
@@ -128,6 +137,15 @@ func (h *Handler) editIncident(w http.ResponseWriter, r *http.Request) {
 		d.Cancel, d.History, d.Version = "/incidents/"+url.PathEscape(id), "/history/incident/"+url.PathEscape(id), ver
 	}
 	if r.Method == http.MethodGet {
+		ok, err := h.fromDraft(r, plotline.RecIncident, id, cur)
+		if err == nil && ok {
+			cur.ID = id
+			err = editable(r.Context(), h.store, cur) // the draft's sources, too
+		}
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		d := incidentForm(cur, false)
 		setup(d)
 		h.render(w, r, http.StatusOK, "form_page", &page{Title: d.Heading, Nav: "incidents", Data: d})
@@ -262,7 +280,13 @@ func (h *Handler) newAttribution(w http.ResponseWriter, r *http.Request) {
 		d.Heading, d.Action, d.Cancel = "New attribution for "+incID, back+"/attributions/new", back
 	}
 	if r.Method == http.MethodGet {
-		d := attributionForm(&plotline.Attribution{IncidentID: incID, ID: incID + "/"}, actors, true)
+		a := plotline.Attribution{IncidentID: incID, ID: incID + "/"}
+		if _, err := h.fromDraft(r, plotline.RecAttribution, r.URL.Query().Get("id"), &a); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		a.IncidentID = incID
+		d := attributionForm(&a, actors, true)
 		setup(d)
 		h.render(w, r, http.StatusOK, "form_page", &page{Title: d.Heading, Nav: "incidents", Data: d})
 		return
@@ -313,6 +337,12 @@ func (h *Handler) editAttribution(w http.ResponseWriter, r *http.Request) {
 		d.History, d.Version = "/history/attribution/"+url.PathEscape(id), vs[len(vs)-1].Version
 	}
 	if r.Method == http.MethodGet {
+		incID := cur.IncidentID
+		if _, err := h.fromDraft(r, plotline.RecAttribution, id, cur); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		cur.ID, cur.IncidentID = id, incID
 		d := attributionForm(cur, actors, false)
 		setup(d)
 		h.render(w, r, http.StatusOK, "form_page", &page{Title: d.Heading, Nav: "incidents", Data: d})
@@ -380,7 +410,12 @@ func readSource(f *form) plotline.Source {
 func (h *Handler) newSource(w http.ResponseWriter, r *http.Request) {
 	setup := func(d *formData) { d.Heading, d.Action, d.Cancel = "New source", "/sources/new", "/sources" }
 	if r.Method == http.MethodGet {
-		d := sourceForm(&plotline.Source{TLP: "clear"}, true)
+		s := plotline.Source{TLP: "clear"}
+		if _, err := h.fromDraft(r, plotline.RecSource, r.URL.Query().Get("id"), &s); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		d := sourceForm(&s, true)
 		setup(d)
 		h.render(w, r, http.StatusOK, "form_page", &page{Title: d.Heading, Nav: "sources", Data: d})
 		return
@@ -421,6 +456,11 @@ func (h *Handler) editSource(w http.ResponseWriter, r *http.Request) {
 		d.History, d.Version = "/history/source/"+url.PathEscape(id), ver
 	}
 	if r.Method == http.MethodGet {
+		if _, err := h.fromDraft(r, plotline.RecSource, id, cur); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		cur.ID = id
 		d := sourceForm(cur, false)
 		setup(d)
 		h.render(w, r, http.StatusOK, "form_page", &page{Title: d.Heading, Nav: "sources", Data: d})
@@ -469,4 +509,48 @@ func (h *Handler) sources(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.render(w, r, http.StatusOK, "sources", &page{Title: "Sources", Nav: "sources", View: v, Data: d})
+}
+
+// fromDraft, on a form opened with ?draft=N, reads the record kind/id as
+// draft N proposes it into dst, so that a draft sent back (or still
+// pending) is revised from where it stood rather than from the published
+// version; saving it makes a new draft that replaces the old. It reports
+// false without ?draft.
+func (h *Handler) fromDraft(r *http.Request, kind, id string, dst any) (bool, error) {
+	s := r.URL.Query().Get("draft")
+	if s == "" {
+		return false, nil
+	}
+	if err := need(r, plotline.RoleAnalyst); err != nil {
+		return false, err
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 1 {
+		return false, plotline.FieldError("draft", "%q is not a draft number", s)
+	}
+	wf, err := h.workflow()
+	if err != nil {
+		return false, err
+	}
+	d, err := wf.Draft(r.Context(), n)
+	if err != nil {
+		return false, err
+	}
+	for _, rec := range d.Records {
+		if rec.Kind != kind || rec.ID != id || rec.Deleted || rec.Data == nil {
+			continue
+		}
+		// TLP markings: a draft record above the clearance is not found.
+		if _, ok, err := h.draftRecord(r, rec); err != nil {
+			return false, err
+		} else if !ok {
+			break
+		}
+		reflect.ValueOf(dst).Elem().SetZero() // the draft as it is, not laid over the published version
+		if err := json.Unmarshal(rec.Data, dst); err != nil {
+			return false, fmt.Errorf("decode draft %d %s %q: %w", n, kind, id, err)
+		}
+		return true, nil
+	}
+	return false, plotline.Errorf(plotline.ENOTFOUND, "draft %d proposes no %s %q", n, kind, id)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -70,6 +71,7 @@ type draftRecordView struct {
 	CurrentVersion   int
 	Diff             []diffLine
 	History, Record  string // links to the published record's history and page
+	Revise           string // the record's form, opened on the draft (fromDraft)
 }
 
 func (h *Handler) workflow() (plotline.Workflow, error) {
@@ -266,6 +268,9 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, code int, re
 			d.Withheld++
 			continue
 		}
+		if d.Publishable && !rec.Deleted {
+			rv.Revise = reviseLink(id, rec)
+		}
 		d.Records = append(d.Records, rv)
 	}
 	if dr.Status == plotline.StatusPublished {
@@ -392,4 +397,38 @@ func (h *Handler) workflowRoutes(m *routeList) {
 	m.HandleFunc("POST /review/{id}/return", h.review(plotline.ActionReturn))
 	m.HandleFunc("POST /changes/{id}/revert", h.revert)
 	m.HandleFunc("GET /audit", h.audit)
+}
+
+// reviseLink returns the form that revises one record of a draft, or ""
+// for kinds without a form.
+func reviseLink(change int64, rec plotline.DraftRecord) string {
+	q := "?draft=" + strconv.FormatInt(change, 10)
+	if rec.Current == nil {
+		q += "&id=" + url.QueryEscape(rec.ID)
+	}
+	id := url.PathEscape(rec.ID)
+	switch rec.Kind {
+	case plotline.RecIncident:
+		if rec.Current == nil {
+			return "/incidents/new" + q
+		}
+		return "/incidents/" + id + "/edit" + q
+	case plotline.RecSource:
+		if rec.Current == nil {
+			return "/sources/new" + q
+		}
+		return "/sources/" + id + "/edit" + q
+	case plotline.RecAttribution:
+		if rec.Current != nil {
+			return "/attributions/" + id + "/edit" + q
+		}
+		var a struct {
+			Incident string `json:"incident"`
+		}
+		if json.Unmarshal(rec.Data, &a) != nil || a.Incident == "" {
+			return "" // unreadable: no link rather than a broken one
+		}
+		return "/incidents/" + url.PathEscape(a.Incident) + "/attributions/new" + q
+	}
+	return ""
 }

@@ -495,3 +495,63 @@ func TestAuditPage(t *testing.T) {
 		t.Errorf("second revert: status %d, want 409", res.code)
 	}
 }
+
+// TestReviseDraft: a draft sent back is revised from where it stood (the
+// form opens on the draft, not the published version); saving makes a new
+// draft that replaces it.
+func TestReviseDraft(t *testing.T) {
+	ts := newTeamServer(t)
+	ctx := context.Background()
+	inc := "2024-01-28-tur-istanbul-church"
+	cur, err := ts.db.Incident(ctx, inc, plotline.AsOf{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := formValues(incidentForm(cur, false), 1)
+	edit.Set("title", "First try")
+	edit.Set("stage", "")
+	first := draftAt(t, ts.do(t, "analyst", "/incidents/"+inc+"/edit", edit))
+	src := url.Values{"id": {"test-revise-src"}, "publisher": {"First publisher"}, "title": {"T"},
+		"url": {"https://example.org/r"}, "kind": {"news"}, "tlp": {"clear"}}
+	srcDraft := draftAt(t, ts.do(t, "analyst", "/sources/new", src))
+	for _, d := range []int64{first, srcDraft} {
+		if res := ts.do(t, "reviewer", "/review/"+strconv.FormatInt(d, 10)+"/return", url.Values{"note": {"not yet"}}); res.code != http.StatusSeeOther {
+			t.Fatalf("send back %d: status %d", d, res.code)
+		}
+	}
+
+	page := ts.do(t, "analyst", "/review/"+strconv.FormatInt(first, 10), nil).body
+	revise := "/incidents/" + inc + "/edit?draft=" + strconv.FormatInt(first, 10)
+	wantIn(t, "returned draft page", page, `href="`+html.EscapeString(revise)+`"`)
+	form := ts.do(t, "analyst", revise, nil)
+	wantIn(t, "revision form", form.body, `value="First try"`)
+	if strings.Contains(form.body, `value="`+cur.Stage+`" selected`) && cur.Stage != "" {
+		t.Errorf("the revision form lays the draft over the published version: the stage the draft removed is selected")
+	}
+	edit.Set("title", "Second try")
+	second := draftAt(t, ts.do(t, "analyst", "/incidents/"+inc+"/edit", edit))
+	if d, err := ts.db.Draft(ctx, first); err != nil || d.Status != plotline.StatusSuperseded {
+		t.Errorf("the first draft after its revision: %+v, err %v; want superseded", d, err)
+	}
+	if res := ts.do(t, "reviewer", "/review/"+strconv.FormatInt(second, 10)+"/publish", url.Values{}); res.code != http.StatusSeeOther {
+		t.Fatalf("publish the revision: status %d", res.code)
+	}
+	if res := ts.do(t, "reader", "/incidents/"+inc, nil); !strings.Contains(res.body, "Second try") {
+		t.Errorf("reader does not see the published revision")
+	}
+
+	// A new record's draft opens the new-record form, filled in.
+	reviseSrc := "/sources/new?draft=" + strconv.FormatInt(srcDraft, 10) + "&id=test-revise-src"
+	wantIn(t, "returned source draft", ts.do(t, "analyst", "/review/"+strconv.FormatInt(srcDraft, 10), nil).body, `href="`+html.EscapeString(reviseSrc)+`"`)
+	wantIn(t, "source revision form", ts.do(t, "analyst", reviseSrc, nil).body, `value="First publisher"`, `value="test-revise-src"`)
+
+	for path, code := range map[string]int{
+		"/sources/new?draft=99999&id=x":                                       http.StatusNotFound,
+		"/sources/new?draft=" + strconv.FormatInt(srcDraft, 10) + "&id=other": http.StatusNotFound,
+		"/incidents/" + inc + "/edit?draft=abc":                               http.StatusBadRequest,
+	} {
+		if res := ts.do(t, "analyst", path, nil); res.code != code {
+			t.Errorf("%s: status %d, want %d", path, res.code, code)
+		}
+	}
+}
