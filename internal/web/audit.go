@@ -22,6 +22,7 @@ import (
 const (
 	auditPage     = 50
 	auditDownload = 10000
+	auditLinks    = 5 // records linked per entry; the downloads list up to plotline.AuditRecords
 )
 
 type auditData struct {
@@ -159,8 +160,8 @@ func auditInstant(name, s string, end bool) (*time.Time, error) {
 }
 
 func auditRowOf(e plotline.AuditEntry) auditRow {
-	row := auditRow{AuditEntry: e, More: e.Count - len(e.Records)}
-	for _, ref := range e.Records {
+	row := auditRow{AuditEntry: e, More: e.Count - min(len(e.Records), auditLinks)}
+	for _, ref := range e.Records[:min(len(e.Records), auditLinks)] {
 		row.Links = append(row.Links, recordLink{Kind: ref.Kind, ID: ref.ID,
 			URL: "/history/" + url.PathEscape(ref.Kind) + "/" + url.PathEscape(ref.ID)})
 	}
