@@ -157,6 +157,17 @@ func (s *deltaStore) write(tb testing.TB) string {
 			b.Incidents = append(b.Incidents, in)
 			did = append(did, "update "+id)
 		case k < 10:
+			if s.r.IntN(3) == 0 { // the earliest or the latest: the extent moves
+				list, err := s.db.Incidents(ctx, plotline.IncidentFilter{}, plotline.AsOf{})
+				if err != nil {
+					tb.Fatal(err)
+				}
+				slices.SortFunc(list, func(x, y plotline.Incident) int { return int(x.Date.End - y.Date.End) })
+				id = []string{list[0].ID, list[len(list)-1].ID}[s.r.IntN(2)]
+				if slices.Contains(deleted, id) {
+					continue
+				}
+			}
 			b.Deletes = append(b.Deletes, plotline.Ref{Kind: plotline.RecIncident, ID: id})
 			deleted = append(deleted, id)
 			did = append(did, "delete "+id)
@@ -485,5 +496,41 @@ func TestRefreshCoalesces(t *testing.T) {
 	snap, _ := inc.Snapshot(ctx, plotline.AsOf{})
 	if snap.Layers() != 2 {
 		t.Errorf("%d layers after one incremental refresh, want 2", snap.Layers())
+	}
+}
+
+// TestIncrementalExtent: deleting the earliest and the latest incidents
+// moves the extent a series covers by default.
+func TestIncrementalExtent(t *testing.T) {
+	ctx := context.Background()
+	s := openDeltaStore(t, 200, 7)
+	early, late := s.freshIncident(), s.freshIncident()
+	early.Date, late.Date = plotline.MustDate("2001-05-05"), plotline.MustDate("2030-06-06")
+	for j := range late.Attributions {
+		late.Attributions[j].StatedOn = late.Date
+	}
+	if _, err := s.db.Apply(ctx, &plotline.Batch{By: "test", Incidents: []plotline.Incident{early, late}}); err != nil {
+		t.Fatal(err)
+	}
+	inc, err := engine.New(ctx, s.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(inc.Close)
+	for _, id := range []string{early.ID, late.ID} {
+		if _, err := s.db.Apply(ctx, &plotline.Batch{By: "test", Deletes: []plotline.Ref{{Kind: plotline.RecIncident, ID: id}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inc.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		full, err := engine.New(ctx, s.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, iv := range []string{"month", "year"} {
+			sr := engine.SeriesRequest{Interval: iv}
+			same(t, "series "+iv+" after deleting "+id, func() (any, error) { return inc.Series(ctx, sr) }, func() (any, error) { return full.Series(ctx, sr) })
+		}
 	}
 }
