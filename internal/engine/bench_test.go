@@ -144,6 +144,7 @@ func BenchmarkShapes(b *testing.B) {
 		measure string
 		limit   int
 		series  bool
+		match   bool // list a page of 50 (Match)
 	}{
 		{name: "CountryByYear", q: "date:2010..2020", dims: []string{"country", "year"}},
 		{name: "TopActors", q: `event_type:Battles country:` + three, dims: []string{"unit"}, limit: 20},
@@ -151,11 +152,19 @@ func BenchmarkShapes(b *testing.B) {
 		{name: "BBox", q: "bbox:30,0,45,15"},
 		{name: "SumKilledByAdmin1", q: "locprec:place killed:5..", dims: []string{"admin1"}, measure: "sum:killed"},
 		{name: "All", q: ""},
+		{name: "ListFirstPage", q: "", match: true},
+		{name: "ListCountryPage", q: "country:" + cs[1].Code, match: true},
 	} {
 		b.Run(sh.name, func(b *testing.B) {
 			q := mustQuery(b, sh.q)
 			defer reportCPU(b)()
 			for b.Loop() {
+				if sh.match {
+					if _, err := eng.Match(ctx, engine.Request{Query: q, Limit: 50}); err != nil {
+						b.Fatal(err)
+					}
+					continue
+				}
 				if sh.series {
 					if _, err := eng.Series(ctx, engine.SeriesRequest{Request: engine.Request{Query: q}, Interval: "month"}); err != nil {
 						b.Fatal(err)

@@ -883,12 +883,22 @@ func (p *plan) attrFilter() filter {
 // scan runs the plan in parallel chunks; fn receives each chunk's matching
 // rows (ascending) with the worker's number (0 ≤ w < workers()).
 func (p *plan) scan(ctx context.Context, fn func(w int, sel []int32)) error {
-	var nchunks int
+	return p.scanChunks(ctx, func(w, _ int, sel []int32) { fn(w, sel) })
+}
+
+// chunks returns how many chunks scanChunks splits the rows into.
+func (p *plan) chunks() int {
 	if p.driver != nil {
-		nchunks = (len(p.driver) + chunkRows - 1) / chunkRows
-	} else {
-		nchunks = (int(p.r1-p.r0) + chunkRows - 1) / chunkRows
+		return (len(p.driver) + chunkRows - 1) / chunkRows
 	}
+	return (int(p.r1-p.r0) + chunkRows - 1) / chunkRows
+}
+
+// scanChunks is scan telling fn the chunk k (0 ≤ k < chunks()) as well:
+// chunk k's rows all come before chunk k+1's, and fn is called at most once
+// per chunk.
+func (p *plan) scanChunks(ctx context.Context, fn func(w, k int, sel []int32)) error {
+	nchunks := p.chunks()
 	workers := min(p.workers(), nchunks)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -925,7 +935,7 @@ func (p *plan) scan(ctx context.Context, fn func(w int, sel []int32)) error {
 					sel = f(sel)
 				}
 				if len(sel) > 0 {
-					fn(w, sel)
+					fn(w, k, sel)
 				}
 			}
 		}()

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"cmp"
 	"math"
 	"runtime"
@@ -176,6 +177,7 @@ type Index struct {
 	keySort     []int64 // or, when keys are sparse, the keys sorted, with the row of each
 	keyRow      []int32
 	dStart      []int32 // incident date, sorted ascending (the row order)
+	sorted      int     // rows 0..sorted-1 are ordered by date, then ID (all rows of a built index)
 	dEnd        []int32
 	pStart      []int32 // public from (disclosed, else date)
 	pEnd        []int32
@@ -613,6 +615,8 @@ func (b *builder) finish() *Index {
 	ix.n = n
 	ds := gather(parts, n, func(p *part) []int32 { return p.ds })
 	perm := dateOrder(ds)
+	b.orderTies(ds, perm)
+	ix.sorted = n
 	rowOf := make([]int32, n)
 	for r, p := range perm {
 		rowOf[p] = int32(r)
@@ -774,6 +778,41 @@ func dateOrder(ds []int32) []int32 {
 		cnt[d-lo]++
 	}
 	return perm
+}
+
+// orderTies orders the rows of perm that start on the same day by ID, so
+// that the row order is the listing order (date, then ID). Parts that
+// arrived in ID order, one ID range after another (the SQLite scan), are
+// in that order already.
+func (b *builder) orderTies(ds []int32, perm []int32) {
+	inOrder := true
+	var last []byte
+	for _, p := range b.parts {
+		if len(p.keys) == 0 {
+			continue
+		}
+		first := p.ids.b[p.ids.off[0]:p.ids.off[1]]
+		inOrder = inOrder && p.ordered && (last == nil || bytes.Compare(last, first) < 0)
+		last = p.ids.b[p.ids.off[len(p.keys)-1]:p.ids.off[len(p.keys)]]
+	}
+	if inOrder {
+		return
+	}
+	where := b.loadIndex()
+	id := func(g int32) []byte {
+		p, i := where(g)
+		return p.ids.b[p.ids.off[i]:p.ids.off[i+1]]
+	}
+	for lo := 0; lo < len(perm); {
+		hi := lo + 1
+		for hi < len(perm) && ds[perm[hi]] == ds[perm[lo]] {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(perm[lo:hi], func(x, y int32) int { return bytes.Compare(id(x), id(y)) })
+		}
+		lo = hi
+	}
 }
 
 // layoutIDs places the incident IDs in row order.

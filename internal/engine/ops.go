@@ -7,31 +7,88 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/query"
 )
 
-// rows runs the plan and returns the matching rows, ascending.
+// rows runs the plan and returns the matching rows, ascending: the chunks'
+// rows concatenated in chunk order.
 func (p *plan) rows(ctx context.Context) ([]int32, error) {
-	var mu sync.Mutex
-	var out []int32
-	err := p.scan(ctx, func(_ int, sel []int32) {
-		mu.Lock()
-		out = append(out, sel...)
-		mu.Unlock()
+	if p.unfiltered() {
+		out := make([]int32, p.r1-p.r0)
+		for i := range out {
+			out[i] = p.r0 + int32(i)
+		}
+		return out, ctx.Err()
+	}
+	parts := make([][]int32, p.chunks())
+	err := p.scanChunks(ctx, func(_, k int, sel []int32) { parts[k] = slices.Clone(sel) })
+	if err != nil {
+		return nil, err
+	}
+	return slices.Concat(parts...), nil
+}
+
+// unfiltered reports whether every row of r0..r1 matches.
+func (p *plan) unfiltered() bool { return len(p.filters) == 0 && p.driver == nil }
+
+// page runs the plan and returns how many rows match and the matching rows
+// of ranks lo..hi (ascending; hi < 0: to the end). Each chunk keeps at most
+// its first hi rows, so a first page costs a scan without a sort, and an
+// unfiltered one not even that.
+func (p *plan) page(ctx context.Context, lo, hi int) (rows []int32, total int, err error) {
+	if p.unfiltered() {
+		total = int(p.r1 - p.r0)
+		if hi < 0 || hi > total {
+			hi = total
+		}
+		lo = min(lo, hi)
+		rows = make([]int32, hi-lo)
+		for i := range rows {
+			rows[i] = p.r0 + int32(lo+i)
+		}
+		return rows, total, ctx.Err()
+	}
+	n := p.chunks()
+	counts := make([]int, n)
+	kept := make([][]int32, n)
+	err = p.scanChunks(ctx, func(_, k int, sel []int32) {
+		counts[k] = len(sel)
+		if hi >= 0 && len(sel) > hi {
+			sel = sel[:hi]
+		}
+		kept[k] = slices.Clone(sel)
 	})
-	slices.Sort(out)
-	return out, err
+	if err != nil {
+		return nil, 0, err
+	}
+	rank := 0 // rank of the first row of chunk k
+	for k := range n {
+		if (hi < 0 || rank < hi) && rank+counts[k] > lo {
+			from := max(lo-rank, 0)
+			to := len(kept[k])
+			if hi >= 0 {
+				to = min(to, hi-rank)
+			}
+			rows = append(rows, kept[k][from:to]...)
+		}
+		rank += counts[k]
+	}
+	return rows, rank, nil
 }
 
 // idBytes returns the ID of row without copying.
 func (ix *Index) idBytes(i int32) []byte { return ix.ids.b[ix.ids.off[i]:ix.ids.off[i+1]] }
 
 // sortByDateID orders rows by date start, then ID, as the store lists them.
+// Rows of the index's sorted prefix (ix.sorted) are in that order already:
+// ascending rows there need no work.
 func (ix *Index) sortByDateID(rows []int32) {
+	if len(rows) == 0 || (rows[len(rows)-1] < int32(ix.sorted) && slices.IsSorted(rows)) {
+		return
+	}
 	slices.SortFunc(rows, func(a, b int32) int {
 		if c := cmp.Compare(ix.dStart[a], ix.dStart[b]); c != 0 {
 			return c
@@ -40,25 +97,38 @@ func (ix *Index) sortByDateID(rows []int32) {
 	})
 }
 
-// Match lists the matching incident IDs, ordered by date then ID.
+// Match lists the matching incident IDs, ordered by date then ID. The rows
+// are laid out in that order (ix.sorted), so only the page is collected.
 func (ix *Index) Match(ctx context.Context, req Request) (*Matches, error) {
 	p, err := ix.compile(ctx, req.Query, req.Rule, req.AsOf)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := p.rows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ix.sortByDateID(rows)
-	m := &Matches{Total: len(rows), IDs: []string{}}
-	lo := min(max(req.Offset, 0), len(rows))
-	hi := len(rows)
+	lo, hi := max(req.Offset, 0), -1
 	if req.Limit > 0 {
-		hi = min(hi, lo+req.Limit)
+		hi = lo + req.Limit
 	}
-	for _, r := range rows[lo:hi] {
-		m.IDs = append(m.IDs, ix.ids.get(r))
+	var rows []int32
+	var total int
+	if ix.sorted == ix.n {
+		rows, total, err = p.page(ctx, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		if rows, err = p.rows(ctx); err != nil {
+			return nil, err
+		}
+		ix.sortByDateID(rows)
+		total = len(rows)
+		if hi < 0 || hi > total {
+			hi = total
+		}
+		rows = rows[min(lo, hi):hi]
+	}
+	m := &Matches{Total: total, IDs: make([]string, len(rows))}
+	for i, r := range rows {
+		m.IDs[i] = ix.ids.get(r)
 	}
 	return m, nil
 }
