@@ -24,9 +24,9 @@ type EngineAnalytics struct {
 
 	mu      sync.Mutex
 	checked time.Time
-	// reports caches report answers for the index they were computed on:
-	// the dashboard asks the same few questions over and over.
-	reportIx *engine.Index
+	// reports caches report answers for the snapshot they were computed
+	// on: the dashboard asks the same few questions over and over.
+	reportIx *engine.Snapshot
 	reports  map[ReportRequest]*analysis.ExternalOpsReport
 }
 
@@ -35,7 +35,8 @@ const reportCacheSize = 64
 
 var _ Refresher = (*EngineAnalytics)(nil)
 
-// Refresh rebuilds the index if the store changed.
+// Refresh brings the index up to the store's last change: incrementally
+// after a write of incidents and attributions (engine.Engine.Refresh).
 func (a *EngineAnalytics) Refresh(ctx context.Context) error {
 	a.mu.Lock()
 	a.checked = time.Now()
@@ -104,7 +105,7 @@ func (a *EngineAnalytics) Report(ctx context.Context, req ReportRequest) (*analy
 	if err := a.fresh(ctx); err != nil {
 		return nil, err
 	}
-	ix, err := a.Engine.Index(ctx, plotline.AsOf{Recorded: req.AsOf.Recorded})
+	ix, err := a.Engine.Snapshot(ctx, plotline.AsOf{Recorded: req.AsOf.Recorded})
 	if err != nil {
 		return nil, err
 	}
@@ -149,11 +150,11 @@ func (a *EngineAnalytics) Graph(ctx context.Context, asOf plotline.AsOf) (*analy
 	if err := a.fresh(ctx); err != nil {
 		return nil, err
 	}
-	ix, err := a.Engine.Index(ctx, plotline.AsOf{Recorded: asOf.Recorded})
+	s, err := a.Engine.Snapshot(ctx, plotline.AsOf{Recorded: asOf.Recorded})
 	if err != nil {
 		return nil, err
 	}
-	return ix.Graph(), nil
+	return s.Graph(), nil
 }
 
 // reportKey is a comparable form of a request. Requests on the record clock
