@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/query"
 )
 
 // TLP markings in the API. Every handler that returns incidents, statements
@@ -312,4 +314,77 @@ func withheldPtr(w plotline.Withheld) *plotline.Withheld {
 		return nil
 	}
 	return &w
+}
+
+// checkActorNames answers a request naming (by ID, name or alias) an actor
+// withheld at the acting user's clearance exactly as one naming no actor:
+// the analytics resolve names against the whole graph. fields pairs each
+// parameter with the name it gave; empty names are skipped.
+func (s *Server) checkActorNames(ctx context.Context, asOf plotline.AsOf, fields ...[2]string) error {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f[1]
+	}
+	i, err := s.hiddenActorName(ctx, asOf, names)
+	if err != nil || i < 0 {
+		return err
+	}
+	return plotline.FieldError(fields[i][0], "no actor is called %q", fields[i][1])
+}
+
+// checkQueryActors does the same for the actors a query names: the error
+// is the analytics' own for an actor that does not exist. A query that
+// does not parse is left to the analytics to refuse.
+func (s *Server) checkQueryActors(ctx context.Context, asOf plotline.AsOf, q string) error {
+	if q == "" || plotline.VisibilityFor(ctx, map[string]string{}).SeesAll() {
+		return nil
+	}
+	parsed, err := query.Parse(q)
+	if err != nil {
+		return nil //nolint:nilerr // the analytics report it with its position
+	}
+	var names []string
+	var at []query.Value
+	for _, t := range parsed.Terms {
+		if t.Field != "actor" {
+			continue
+		}
+		for _, v := range t.Values {
+			names = append(names, v.Eq)
+			at = append(at, v)
+		}
+	}
+	i, err := s.hiddenActorName(ctx, asOf, names)
+	if err != nil || i < 0 {
+		return err
+	}
+	return queryError(query.Errorf(at[i].Pos, "actor", "actor: no actor is called %q", at[i].Eq))
+}
+
+// hiddenActorName returns the index of the first name that resolves to an
+// actor withheld at the acting user's clearance, or -1.
+func (s *Server) hiddenActorName(ctx context.Context, asOf plotline.AsOf, names []string) (int, error) {
+	named := false
+	for _, n := range names {
+		named = named || n != ""
+	}
+	if !named || plotline.VisibilityFor(ctx, map[string]string{}).SeesAll() {
+		return -1, nil
+	}
+	rec := plotline.AsOf{Recorded: asOf.Recorded}
+	actors, err := s.store.Actors(ctx, rec)
+	if err != nil {
+		return -1, err
+	}
+	vis, err := GraphVisibility(ctx, s.store, rec, actors, nil)
+	if err != nil || vis.ActorHidden == nil {
+		return -1, err
+	}
+	g := analysis.NewGraph(actors, nil)
+	for i, n := range names {
+		if id, ok := g.Resolve(n); ok && n != "" && vis.ActorHidden(id) {
+			return i, nil
+		}
+	}
+	return -1, nil
 }

@@ -32,6 +32,9 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	req.From, req.To = *from, *to
+	if err := s.checkActorNames(r.Context(), req.AsOf, [2]string{"related_to", req.RelatedTo}, [2]string{"org", req.Org}); err != nil {
+		return err
+	}
 	rep, err := s.analytics.Report(r.Context(), req)
 	if err != nil {
 		return err
@@ -83,6 +86,9 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if p.err != nil {
 		return p.err
 	}
+	if err := s.checkQueryActors(r.Context(), req.AsOf, req.Q); err != nil {
+		return err
+	}
 	m, next, err := page(r.Context(), s.analytics, req, after, limit)
 	if err != nil {
 		return err
@@ -106,6 +112,9 @@ func (s *Server) count(w http.ResponseWriter, r *http.Request) error {
 	if p.err != nil {
 		return p.err
 	}
+	if err := s.checkQueryActors(r.Context(), req.AsOf, req.Q); err != nil {
+		return err
+	}
 	out, err := s.analytics.Count(r.Context(), req)
 	if err != nil {
 		return err
@@ -128,6 +137,9 @@ func (s *Server) crosstab(w http.ResponseWriter, r *http.Request) error {
 		return plotline.FieldError("cols", "is required (a dimension, e.g. target)")
 	}
 	req.By = []string{rows, cols}
+	if err := s.checkQueryActors(r.Context(), req.AsOf, req.Q); err != nil {
+		return err
+	}
 	out, err := s.analytics.CrossTab(r.Context(), req)
 	if err != nil {
 		return err
@@ -156,6 +168,9 @@ func (s *Server) series(w http.ResponseWriter, r *http.Request) error {
 	if err := checkPeriod(req.From, req.To); err != nil {
 		return err
 	}
+	if err := s.checkQueryActors(r.Context(), req.AsOf, req.Q); err != nil {
+		return err
+	}
 	out, err := s.analytics.Series(r.Context(), req)
 	if err != nil {
 		return err
@@ -182,6 +197,9 @@ func (s *Server) projection(w http.ResponseWriter, r *http.Request) error {
 		return plotline.FieldError("to", "is required (YYYY-MM-DD)")
 	}
 	if err := checkPeriod(req.From, req.To); err != nil {
+		return err
+	}
+	if err := s.checkQueryActors(r.Context(), req.AsOf, req.Q); err != nil {
 		return err
 	}
 	out, err := s.analytics.Projection(r.Context(), req)

