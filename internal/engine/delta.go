@@ -91,6 +91,38 @@ func (t *idTable) row(ix *Index, id string) (int32, bool) {
 	}
 }
 
+// newDeltaBuilder starts an index of changed incidents over base. The
+// organisation is base's: its dictionaries of actors and countries are
+// copied, so that the codes of every actor and home country are base's,
+// and finishDelta lends it base's graph and organisation index instead of
+// building them again (the larger part of a small layer's cost).
+func newDeltaBuilder(src Source, base *Index) *builder {
+	b := newBuilder(src, nil)
+	b.ix.actorD, b.ix.country = cloneDict(base.actorD), cloneDict(base.country)
+	return b
+}
+
+// finishDelta lays out the layer and gives it base's organisation. It
+// reports false when a statement names an actor base does not know (an
+// organisation change the source did not report): then rebuild.
+func finishDelta(b *builder, base *Index) (*Index, bool) {
+	ix := b.finish()
+	if len(ix.actorD.s) != len(base.actorD.s) || len(base.org.segOff) != len(base.actorD.s)+1 {
+		return nil, false
+	}
+	ix.g, ix.org, ix.actors, ix.affs = base.g, base.org, base.actors, base.affs
+	ix.mk = &markings{}
+	return ix, true
+}
+
+func cloneDict(d *dict) *dict {
+	c := &dict{m: make(map[string]uint32, len(d.m)), s: slices.Clone(d.s)}
+	for k, v := range d.m {
+		c.m[k] = v
+	}
+	return c
+}
+
 // Snapshot is the engine's state at one store change: a full index, or
 // after incremental refreshes a full index with layers of changed incidents
 // over it. It answers exactly as a full index built at that change would.

@@ -161,8 +161,7 @@ func (e *Engine) advance(ctx context.Context, cur *Snapshot, ds DeltaSource) (*S
 	}
 	base := cur.layers[0].ix
 	start := time.Now()
-	b := newBuilder(e.src, nil)
-	b.Organisation(base.actors, base.affs)
+	b := newDeltaBuilder(e.src, base)
 	got, err := ds.ScanChanged(ctx, cur.layers[keep-1].change, 4*e.deltaRows(base.n), b.Parts(1)[0])
 	if err != nil {
 		return nil, false, fmt.Errorf("refresh index: %w", err)
@@ -173,8 +172,10 @@ func (e *Engine) advance(ctx context.Context, cur *Snapshot, ds DeltaSource) (*S
 	if got.Change <= cur.change {
 		return cur, false, nil
 	}
-	ix := b.finish()
-	ix.mk = &markings{}
+	ix, ok := finishDelta(b, base)
+	if !ok {
+		return nil, true, nil
+	}
 	ix.change = got.Change
 	ix.built = time.Since(start)
 	return cur.withLayer(keep, &layer{ix: ix, change: got.Change, level: level, size: len(got.IDs)}, got.IDs), false, nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/plotline-dev/plotline/internal/engine"
 )
@@ -87,27 +88,38 @@ func organisationChanged(ctx context.Context, tx *sql.Tx, after int64) (bool, er
 // change after, or with an attribution written after it. An attribution's
 // every version names its incident (a tombstone names none: the versions
 // before it do), so an attribution moved to another incident marks both.
+// Both queries start from the change indexes (a sorted UNION would walk the
+// whole versions table in ID order instead).
 func changedIncidents(ctx context.Context, tx *sql.Tx, after int64, limit int) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM incident_v WHERE change_id > ?1 AND version > 0
-		UNION
-		SELECT incident_id FROM attribution_v WHERE incident_id IS NOT NULL AND version > 0
-			AND id IN (SELECT id FROM attribution_v WHERE change_id > ?1 AND version > 0)
-		ORDER BY 1 LIMIT ?2`, after, limit+1)
-	if err != nil {
-		return nil, fmt.Errorf("scan changed: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+	seen := map[string]bool{}
+	for _, q := range []string{
+		`SELECT id FROM incident_v INDEXED BY incident_v_change WHERE change_id > ? AND version > 0`,
+		`SELECT DISTINCT v.incident_id FROM attribution_v c INDEXED BY attribution_v_change
+			JOIN attribution_v v ON v.id = c.id AND v.version > 0 AND v.incident_id IS NOT NULL
+			WHERE c.change_id > ? AND c.version > 0`,
+	} {
+		rows, err := tx.QueryContext(ctx, q, after)
+		if err != nil {
 			return nil, fmt.Errorf("scan changed: %w", err)
 		}
+		for rows.Next() && len(seen) <= limit {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("scan changed: %w", err)
+			}
+			seen[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("scan changed: %w", err)
+		}
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
 		ids = append(ids, id)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("scan changed: %w", err)
-	}
+	slices.Sort(ids)
 	return ids, nil
 }
 
