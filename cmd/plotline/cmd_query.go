@@ -12,15 +12,18 @@ import (
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
 	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/httpapi"
 	"github.com/plotline-dev/plotline/internal/query"
 )
 
 // query answers a query in the language of internal/query (see
 // docs/query-language.md) with the analytics engine: a listing of the
-// matching incidents, or with --group-by a grouped count, or with --series a
-// time series.
+// matching incidents, or with --count their number, with --group-by a
+// grouped count, or with --series a time series. Every answer is computed
+// from published data; the tables' footers and the JSON say so, with the
+// number of drafts awaiting review that were left out.
 func (m *Main) query(ctx context.Context, args []string) error {
-	f := m.newFlags("query", "[--format table|json|csv] [--as-of DAY] [--rule RULE] [--group-by DIM,...] [--measure count|sum:killed] [--series INTERVAL] [QUERY...]")
+	f := m.newFlags("query", "[--format table|json|csv] [--as-of DAY] [--rule RULE] [--count | --group-by DIM,... | --series INTERVAL] [--measure count|sum:killed] [QUERY...]")
 	var asOf asOfFlags
 	asOf.register(f.FlagSet)
 	format := f.String("format", "table", "table, json or csv")
@@ -29,6 +32,7 @@ func (m *Main) query(ctx context.Context, args []string) error {
 	measure := f.String("measure", "count", "with --group-by: count, sum:killed or sum:injured")
 	series := f.String("series", "", "time series by week, month, quarter, half or year, with strict and possible counts")
 	limit := f.Int("limit", 0, "at most this many incidents or groups (0: all)")
+	count := f.Bool("count", false, "print only the number of matching incidents")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -55,20 +59,28 @@ func (m *Main) query(ctx context.Context, args []string) error {
 		today := m.today()
 		req.AsOf.Stated = &today
 	}
+	drafts, err := httpapi.CountDrafts(ctx, db)
+	if err != nil {
+		return err
+	}
 	switch {
+	case *count && (*series != "" || *groupBy != ""):
+		return plotline.FieldError("count", "--count cannot be combined with --group-by or --series")
 	case *series != "":
 		s, err := eng.Series(ctx, engine.SeriesRequest{Request: req, Interval: *series})
 		if err != nil {
 			return err
 		}
-		return m.writeSeries(s, *format)
-	case *groupBy != "":
-		req.GroupBy = strings.Split(*groupBy, ",")
+		return m.writeSeries(s, *format, drafts)
+	case *groupBy != "" || *count:
+		if *groupBy != "" {
+			req.GroupBy = strings.Split(*groupBy, ",")
+		}
 		t, err := eng.Count(ctx, req)
 		if err != nil {
 			return err
 		}
-		return m.writeTable(t, *format)
+		return m.writeTable(t, *format, drafts)
 	}
 	matches, err := eng.Match(ctx, req)
 	if err != nil {
@@ -84,15 +96,17 @@ func (m *Main) query(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return m.writeIncidents(list, ix.Graph(), *format)
+	return m.writeIncidents(list, ix.Graph(), *format, drafts)
 }
 
-func (m *Main) writeTable(t *engine.Table, format string) error {
+// writeTable writes a grouped count, or with no dimension the number of
+// matching incidents alone.
+func (m *Main) writeTable(t *engine.Table, format string, drafts httpapi.DraftsNote) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(t)
+		return enc.Encode(httpapi.WithDrafts(t, drafts))
 	case "csv", "table":
 		head := append(slices.Clone(t.Dims), "incidents")
 		if t.Measure != "count" {
@@ -111,29 +125,31 @@ func (m *Main) writeTable(t *engine.Table, format string) error {
 			w.WriteAll(rows) //nolint:errcheck // w.Error reports it
 			return w.Error()
 		}
-		tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
-		for _, r := range rows {
-			fmt.Fprintln(tw, strings.Join(r, "\t"))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
+		if len(t.Dims) > 0 {
+			tw := tabwriter.NewWriter(m.Stdout, 0, 0, 2, ' ', 0)
+			for _, r := range rows {
+				fmt.Fprintln(tw, strings.Join(r, "\t"))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(m.Stdout, "%d incidents (rule %s)", t.Total, t.Rule)
 		if t.Measure != "count" {
 			fmt.Fprintf(m.Stdout, ", %s %d", t.Measure, t.Sum)
 		}
-		fmt.Fprintln(m.Stdout)
-		return nil
+		_, err := fmt.Fprintf(m.Stdout, "\n%s\n", drafts.Text())
+		return err
 	}
 	return plotline.FieldError("format", "%q is not table, json or csv", format)
 }
 
-func (m *Main) writeSeries(s *engine.Series, format string) error {
+func (m *Main) writeSeries(s *engine.Series, format string, drafts httpapi.DraftsNote) error {
 	switch format {
 	case "json":
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(s)
+		return enc.Encode(httpapi.WithDrafts(s, drafts))
 	case "csv", "table":
 		rows := [][]string{{s.Interval, "from", "to", "strict", "possible"}}
 		for _, b := range s.Buckets {
@@ -148,12 +164,16 @@ func (m *Main) writeSeries(s *engine.Series, format string) error {
 		for _, r := range rows {
 			fmt.Fprintln(tw, strings.Join(r, "\t"))
 		}
-		return tw.Flush()
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(m.Stdout, drafts.Text())
+		return err
 	}
 	return plotline.FieldError("format", "%q is not table, json or csv", format)
 }
 
-func (m *Main) writeIncidents(list []plotline.Incident, g *analysis.Graph, format string) error {
+func (m *Main) writeIncidents(list []plotline.Incident, g *analysis.Graph, format string, drafts httpapi.DraftsNote) error {
 	switch format {
 	case "json":
 		if list == nil {
@@ -181,8 +201,8 @@ func (m *Main) writeIncidents(list []plotline.Incident, g *analysis.Graph, forma
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(m.Stdout, "%d incidents\n", len(list))
-		return nil
+		_, err := fmt.Fprintf(m.Stdout, "%d incidents\n%s\n", len(list), drafts.Text())
+		return err
 	}
 	return plotline.FieldError("format", "%q is not table, json or csv", format)
 }

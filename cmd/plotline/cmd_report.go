@@ -8,6 +8,7 @@ import (
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
 	"github.com/plotline-dev/plotline/internal/engine"
+	"github.com/plotline-dev/plotline/internal/httpapi"
 )
 
 // report runs a named report; external-ops is the seed's analysis.
@@ -72,13 +73,23 @@ func (m *Main) report(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The report reads published versions only; the operator may see
+	// drafts, so it says how many it left out, as the API does for analysts.
+	drafts, err := httpapi.CountDrafts(ctx, db)
+	if err != nil {
+		return err
+	}
 	switch *format {
 	case "json":
 		enc := json.NewEncoder(m.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return enc.Encode(httpapi.ReportAnswer{ExternalOpsReport: *r, DraftsPending: drafts.Pending})
 	case "text", "markdown":
-		return analysis.WriteExternalOps(m.Stdout, g, r, *format == "markdown")
+		if err := analysis.WriteExternalOps(m.Stdout, g, r, *format == "markdown"); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintln(m.Stdout, drafts.Text()) // the report ends with a blank line
+		return err
 	}
 	return plotline.FieldError("format", "%q is not text, markdown or json", *format)
 }
