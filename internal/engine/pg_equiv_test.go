@@ -45,7 +45,8 @@ func pgEdits(b *plotline.Batch) *plotline.Batch {
 // TestEngineOnPostgresEqualsSQLite builds the engine from a PostgreSQL store
 // and from a SQLite store holding the same data, and asks both the same
 // random questions (the queries of TestEngineEqualsSQL, text searches among
-// them, under random rules and world-clock days), now and at a record
+// them, under random rules and world-clock days: matches, counts, series,
+// disagreements), now — after an incremental refresh — and at a record
 // instant between two changes: every answer must be the same.
 func TestEngineOnPostgresEqualsSQLite(t *testing.T) {
 	dsn := pgtest.DSN(t)
@@ -64,18 +65,35 @@ func TestEngineOnPostgresEqualsSQLite(t *testing.T) {
 	time.Sleep(2 * time.Millisecond)
 	mid := time.Now()
 	time.Sleep(2 * time.Millisecond)
-	for _, s := range []plotline.Store{lite, pg} {
-		if _, err := s.Apply(ctx, pgEdits(genBatch(1200, 1))); err != nil {
-			t.Fatal(err)
-		}
-	}
 	engLite, err := engine.New(ctx, lite)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(engLite.Close)
 	engPG, err := engine.New(ctx, pg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(engPG.Close)
+	// The second change reaches both indexes by an incremental refresh
+	// (engine.DeltaSource: a layer of the changed incidents).
+	for _, e := range []struct {
+		s   plotline.Store
+		eng *engine.Engine
+	}{{lite, engLite}, {pg, engPG}} {
+		if _, err := e.s.Apply(ctx, pgEdits(genBatch(1200, 1))); err != nil {
+			t.Fatal(err)
+		}
+		if changed, err := e.eng.Refresh(ctx); err != nil || !changed {
+			t.Fatalf("refresh after the edits: %v %v", changed, err)
+		}
+		snap, err := e.eng.Snapshot(ctx, plotline.AsOf{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap.Layers() < 2 {
+			t.Errorf("%T: the refresh was not incremental (%d layers)", e.s, snap.Layers())
+		}
 	}
 	gotStats, wantStats := engPG.Stats(), engLite.Stats()
 	if gotStats.Incidents != wantStats.Incidents || gotStats.Attributions != wantStats.Attributions || gotStats.Actors != wantStats.Actors {
@@ -147,12 +165,25 @@ func TestEngineOnPostgresEqualsSQLite(t *testing.T) {
 		if !reflect.DeepEqual(gotSer, wantSer) {
 			t.Errorf("%s per %s: series differ", what, sreq.Interval)
 		}
+		if i%5 == 0 {
+			gotDis, err := engPG.Disagreements(ctx, req)
+			if err != nil {
+				t.Fatalf("%s: postgres disagreements: %v", what, err)
+			}
+			wantDis, err := engLite.Disagreements(ctx, req)
+			if err != nil {
+				t.Fatalf("%s: sqlite disagreements: %v", what, err)
+			}
+			if !reflect.DeepEqual(gotDis, wantDis) {
+				t.Errorf("%s: disagreements: postgres %+v, sqlite %+v", what, gotDis, wantDis)
+			}
+		}
 	}
 	if nonEmpty < 60 {
 		t.Errorf("only %d of 200 queries matched anything; the test is too weak", nonEmpty)
 	}
 
-	// The text searches find the edited wording on both, folded.
+	// The text searches find the edited wording, folded.
 	m, err := engPG.Match(ctx, engine.Request{Query: mustQuery(t, `"salah convoy"`)})
 	if err != nil {
 		t.Fatal(err)

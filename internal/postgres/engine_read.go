@@ -406,10 +406,11 @@ func legacyIncident(r *engine.IncidentRow, data []byte) error {
 	return nil
 }
 
-// scanAttributions feeds the attribution versions matching cond, in
-// incident ID order.
+// scanAttributions feeds the attribution versions matching cond, by
+// incident ID then ID: the order SQLite's engine index gives them (an
+// incident's statements keep it, and it shows in disagreements).
 func scanAttributions(ctx context.Context, tx pgx.Tx, cond string, a args, l engine.PartLoader) error {
-	rows, err := tx.Query(ctx, `SELECT `+attributionScanCols+` FROM attribution_v v WHERE `+cond+` ORDER BY v.incident_id`, a...)
+	rows, err := tx.Query(ctx, `SELECT `+attributionScanCols+` FROM attribution_v v WHERE `+cond+` ORDER BY v.incident_id, v.id`, a...)
 	if err != nil {
 		return fmt.Errorf("scan attributions: %w", err)
 	}
