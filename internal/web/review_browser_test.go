@@ -22,7 +22,7 @@ func newTeamBrowser(t *testing.T) (*browser, *teamServer) {
 	if exe == "" {
 		t.Skip("no Chromium found (set PLOTLINE_CHROMIUM, or: apt-get install -y chromium); browser tests skipped")
 	}
-	ts := newTeamServer(t)
+	ts := newTeamServer(t, mustOpenStore(t))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),

@@ -17,9 +17,12 @@ import (
 	"time"
 
 	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/dataset"
 	"github.com/plotline-dev/plotline/internal/auth"
+	"github.com/plotline-dev/plotline/internal/engine"
 	"github.com/plotline-dev/plotline/internal/httpapi"
-	"github.com/plotline-dev/plotline/internal/sqlite"
+	"github.com/plotline-dev/plotline/internal/postgres"
+	"github.com/plotline-dev/plotline/internal/postgres/pgtest"
 )
 
 // teamServer is plotline serve in accounts mode: the API server with its
@@ -27,8 +30,38 @@ import (
 // curated data, with one account per name in teamUsers.
 type teamServer struct {
 	*httptest.Server
-	db       *sqlite.DB
+	db       teamStore
 	sessions map[string]string // name → session secret
+}
+
+// teamStore is what plotline serve needs of a store in accounts mode.
+type teamStore interface {
+	plotline.Store
+	plotline.Workflow
+	plotline.AccountStore
+	engine.Source
+}
+
+// backends runs a test on SQLite, and on PostgreSQL when
+// PLOTLINE_TEST_POSTGRES names a server (pgtest).
+func backends(t *testing.T, test func(t *testing.T, db teamStore)) {
+	t.Run("sqlite", func(t *testing.T) { test(t, mustOpenStore(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		ctx := context.Background()
+		db, err := postgres.Open(ctx, pgtest.DSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		ds, err := dataset.Load(dataset.Files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Apply(ctx, ds.Batch); err != nil {
+			t.Fatal(err)
+		}
+		test(t, db)
+	})
 }
 
 // teamUsers are the accounts: name → role and clearance.
@@ -42,12 +75,15 @@ var teamUsers = map[string][2]string{
 
 const teamPassword = "correct horse battery staple"
 
-func newTeamServer(t *testing.T) *teamServer {
+func newTeamServer(t *testing.T, db teamStore) *teamServer {
 	t.Helper()
-	db := mustOpenStore(t)
 	ctx := context.Background()
+	eng, err := engine.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc := auth.New(auth.Config{Store: db, Params: &auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}})
-	ui := New(Config{Store: db, Analytics: analyticsOf(mustEngine(t, db)), Now: func() time.Time { return today }, Accounts: svc})
+	ui := New(Config{Store: db, Analytics: analyticsOf(eng), Now: func() time.Time { return today }, Accounts: svc})
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Config{Store: db, UI: ui, Auth: svc, Now: func() time.Time { return today }}))
 	t.Cleanup(srv.Close)
 	ts := &teamServer{Server: srv, db: db, sessions: map[string]string{}}
@@ -159,8 +195,10 @@ func newIncidentForm(id, title string) url.Values {
 // see; they wait in the queue; a reviewer sends one back with a comment
 // that the analyst then finds, and publishes the others, which readers then
 // see. Reviewers' own edits publish directly.
-func TestReviewFlow(t *testing.T) {
-	ts := newTeamServer(t)
+func TestReviewFlow(t *testing.T) { backends(t, testReviewFlow) }
+
+func testReviewFlow(t *testing.T, db teamStore) {
+	ts := newTeamServer(t, db)
 	ctx := context.Background()
 
 	// The form tells an analyst that saving makes a draft; a reviewer's does not.
@@ -307,8 +345,10 @@ func TestSingleUserPublishes(t *testing.T) {
 
 // TestDraftMarkings: a draft of a TLP:RED source is neither named nor
 // shown to an analyst cleared to GREEN; it is counted as withheld.
-func TestDraftMarkings(t *testing.T) {
-	ts := newTeamServer(t)
+func TestDraftMarkings(t *testing.T) { backends(t, testDraftMarkings) }
+
+func testDraftMarkings(t *testing.T, db teamStore) {
+	ts := newTeamServer(t, db)
 	src := url.Values{"id": {"test-red-xyzzy"}, "publisher": {"Agency XYZZY"}, "title": {"Liaison XYZZY"},
 		"url": {"https://example.org/xyzzy"}, "kind": {"news"}, "tlp": {"red"}}
 	id := strconv.FormatInt(draftAt(t, ts.do(t, "analyst", "/sources/new", src)), 10)
@@ -326,8 +366,10 @@ func TestDraftMarkings(t *testing.T) {
 // TestAuditPage: admins filter the log, page through it, download it as
 // CSV and JSON (the same filter, through the API) and revert a change
 // from it; nobody else reads it.
-func TestAuditPage(t *testing.T) {
-	ts := newTeamServer(t)
+func TestAuditPage(t *testing.T) { backends(t, testAuditPage) }
+
+func testAuditPage(t *testing.T, db teamStore) {
+	ts := newTeamServer(t, db)
 	ctx := context.Background()
 	for _, who := range []string{"reader", "analyst", "reviewer"} {
 		if res := ts.do(t, who, "/audit", nil); res.code != http.StatusForbidden {
@@ -499,8 +541,10 @@ func TestAuditPage(t *testing.T) {
 // TestReviseDraft: a draft sent back is revised from where it stood (the
 // form opens on the draft, not the published version); saving makes a new
 // draft that replaces it.
-func TestReviseDraft(t *testing.T) {
-	ts := newTeamServer(t)
+func TestReviseDraft(t *testing.T) { backends(t, testReviseDraft) }
+
+func testReviseDraft(t *testing.T, db teamStore) {
+	ts := newTeamServer(t, db)
 	ctx := context.Background()
 	inc := "2024-01-28-tur-istanbul-church"
 	cur, err := ts.db.Incident(ctx, inc, plotline.AsOf{})
