@@ -81,6 +81,7 @@ type SnapshotAnalytics struct {
 	change int64 // the store's last change when snap was read; -1 = no cache
 	snap   *plotline.Snapshot
 	graph  *analysis.Graph
+	drafts DraftCount
 }
 
 // snapshot returns the current snapshot and its graph, re-reading only when
@@ -281,13 +282,17 @@ func (n DraftsNote) Text() string {
 	return fmt.Sprintf("Published data only; %d drafts awaiting review are not included.", *n.Pending)
 }
 
-// DraftsFor returns the note for the acting user of ctx: with the number
-// of pending drafts for analysts and up.
-func DraftsFor(ctx context.Context, st plotline.Store) (DraftsNote, error) {
+// DraftsNoteFor returns the note for the acting user of ctx: with the
+// number of pending drafts for analysts and up. cache, when not nil, keeps
+// that number until the store records a new change.
+func DraftsNoteFor(ctx context.Context, st plotline.Store, cache *DraftCount) (DraftsNote, error) {
 	if !plotline.SeesDrafts(plotline.Acting(ctx)) {
 		return DraftsNote{Drafts: DraftsExcluded}, nil
 	}
-	return CountDrafts(ctx, st)
+	if cache == nil {
+		return CountDrafts(ctx, st)
+	}
+	return cache.get(ctx, st)
 }
 
 // CountDrafts returns the note with the number of pending drafts, for
@@ -299,6 +304,15 @@ func CountDrafts(ctx context.Context, st plotline.Store) (DraftsNote, error) {
 	if !ok {
 		return note, nil
 	}
+	// Listing drafts reads each one (a few queries per draft): with none
+	// ever made, which is single-user mode's usual case, one cheap look
+	// at the log answers.
+	if ever, err := wf.Audit(ctx, plotline.AuditFilter{Action: plotline.ActionDraft, Limit: 1}); err != nil {
+		return note, err
+	} else if len(ever) == 0 {
+		note.Pending = new(int)
+		return note, nil
+	}
 	list, err := wf.Drafts(ctx, plotline.DraftFilter{Status: plotline.StatusDraft, Limit: math.MaxInt32})
 	if err != nil {
 		return note, err
@@ -307,6 +321,62 @@ func CountDrafts(ctx context.Context, st plotline.Store) (DraftsNote, error) {
 	note.Pending = &n
 	return note, nil
 }
+
+// DraftCount caches the number of pending drafts for the store's last
+// change (plotline.ChangeNotifier; a store that cannot tell is counted
+// every time). Every draft, publish and return is a change, so the number
+// cannot go stale. The zero value is ready; it is safe for concurrent use.
+type DraftCount struct {
+	mu     sync.Mutex
+	change int64 // the store's last change when note was counted
+	note   *DraftsNote
+}
+
+func (c *DraftCount) get(ctx context.Context, st plotline.Store) (DraftsNote, error) {
+	cn, ok := st.(plotline.ChangeNotifier)
+	if !ok {
+		return CountDrafts(ctx, st)
+	}
+	last, err := cn.LastChange(ctx)
+	if err != nil {
+		return DraftsNote{}, err
+	}
+	c.mu.Lock()
+	if c.note != nil && c.change == last {
+		n := *c.note
+		c.mu.Unlock()
+		return n, nil
+	}
+	c.mu.Unlock()
+	n, err := CountDrafts(ctx, st)
+	if err != nil {
+		return n, err
+	}
+	c.mu.Lock()
+	if c.note == nil || last > c.change {
+		c.note, c.change = &n, last
+	}
+	c.mu.Unlock()
+	return n, nil
+}
+
+// DraftCounter is implemented by analytics that keep a DraftCount: the
+// server and the UI count pending drafts through the analytics they share,
+// so that each change is counted once.
+type DraftCounter interface {
+	DraftCount() *DraftCount
+}
+
+// DraftCountOf returns a's DraftCount, or nil (count every time).
+func DraftCountOf(a any) *DraftCount {
+	if dc, ok := a.(DraftCounter); ok {
+		return dc.DraftCount()
+	}
+	return nil
+}
+
+// DraftCount returns the analytics' cache of the pending drafts' number.
+func (a *SnapshotAnalytics) DraftCount() *DraftCount { return &a.drafts }
 
 // WithDrafts returns answer (a value that encodes as a JSON object, such
 // as the engine's results) with the note's members added to the object.

@@ -1,9 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/httpapi"
 )
 
 // TestAnalyticsSayDraftsExcluded checks that every analytics answer says
@@ -64,4 +68,57 @@ func deref(p *int) any {
 		return nil
 	}
 	return *p
+}
+
+// TestDraftCountFollowsChanges checks that the cached number of pending
+// drafts (SnapshotAnalytics' DraftCount) follows drafts made, published
+// and returned by writers other than the server.
+func TestDraftCountFollowsChanges(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *httpapi.Config) { c.Auth = headerAuth{"analyst": &greenAnalyst} })
+	ctx := context.Background()
+	pending := func() int {
+		t.Helper()
+		res := ts.do(t, "GET", "/api/v1/query", nil, "X-Test-User", "analyst")
+		var q struct {
+			Pending *int `json:"drafts_pending"`
+		}
+		res.json(t, &q)
+		if res.status != 200 || q.Pending == nil {
+			t.Fatalf("query: %d %.300s", res.status, res.body)
+		}
+		return *q.Pending
+	}
+	if n := pending(); n != 0 {
+		t.Fatalf("pending drafts on the curated dataset: %d; want 0", n)
+	}
+	draft := func() int64 {
+		in, err := ts.db.Incident(ctx, istanbul, plotline.AsOf{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Summary += " (draft)"
+		ch, err := ts.db.Apply(ctx, &plotline.Batch{By: "analyst", Note: "draft", Draft: true, Incidents: []plotline.Incident{*in}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch.ID
+	}
+	a := draft()
+	if n := pending(); n != 1 {
+		t.Errorf("after one draft: %d pending; want 1", n)
+	}
+	if _, err := ts.db.Return(ctx, a, "reviewer", "not yet"); err != nil {
+		t.Fatal(err)
+	}
+	if n := pending(); n != 0 {
+		t.Errorf("after returning it: %d pending; want 0", n)
+	}
+	b := draft()
+	if _, err := ts.db.Publish(ctx, b, "reviewer", "ok"); err != nil {
+		t.Fatal(err)
+	}
+	if n := pending(); n != 0 {
+		t.Errorf("after publishing the second: %d pending; want 0", n)
+	}
 }

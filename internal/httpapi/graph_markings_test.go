@@ -77,7 +77,7 @@ var (
 // graphMarkedServer serves the curated dataset, graphMarked and one
 // analyst's draft (awaiting review) with the engine, one client per user;
 // it returns the draft's change ID too.
-func graphMarkedServer(t *testing.T, users ...plotline.User) (map[string]*userClient, int64) {
+func graphMarkedServer(t testing.TB, users ...plotline.User) (map[string]*userClient, int64) {
 	t.Helper()
 	auth := headerAuth{}
 	for _, u := range users {

@@ -39,7 +39,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	drafts, err := DraftsFor(r.Context(), s.store)
+	drafts, err := DraftsNoteFor(r.Context(), s.store, DraftCountOf(s.analytics))
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	drafts, err := DraftsFor(r.Context(), s.store)
+	drafts, err := DraftsNoteFor(r.Context(), s.store, DraftCountOf(s.analytics))
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func (s *Server) projection(w http.ResponseWriter, r *http.Request) error {
 
 // writeAnalytics answers with an analytics result and the drafts note.
 func (s *Server) writeAnalytics(w http.ResponseWriter, r *http.Request, out any) error {
-	drafts, err := DraftsFor(r.Context(), s.store)
+	drafts, err := DraftsNoteFor(r.Context(), s.store, DraftCountOf(s.analytics))
 	if err != nil {
 		return err
 	}
