@@ -11,7 +11,7 @@ import (
 	"github.com/plotline-dev/plotline"
 )
 
-// apiBy is who API writes are recorded as until accounts exist.
+// apiBy is who API writes are recorded as in single-user mode.
 const apiBy = "api"
 
 // IncidentList is one page of incidents.

@@ -16,7 +16,9 @@ import (
 // from the field of a rejected write, so that the field names the request
 // body's own key.
 func (s *Server) apply(r *http.Request, b *plotline.Batch, prefix string) (*plotline.Change, error) {
-	// An analyst's write is a draft for a reviewer to publish (review.go).
+	// Writes are recorded as the acting user ("api" in single-user mode);
+	// an analyst's write is a draft for a reviewer to publish (review.go).
+	b.By = actingName(r)
 	b.Draft = plotline.DraftsFor(plotline.Acting(r.Context()))
 	ch, err := s.store.Apply(r.Context(), b)
 	if err != nil {

@@ -142,8 +142,8 @@ func TestReviewFlow(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &wr); err != nil {
 		t.Fatal(err)
 	}
-	if wr.Change.Action != plotline.ActionDraft {
-		t.Fatalf("analyst's write: change %+v; want a draft", wr.Change)
+	if wr.Change.Action != plotline.ActionDraft || wr.Change.RecordedBy != alice.Name {
+		t.Fatalf("analyst's write: change %+v; want a draft recorded as %s", wr.Change, alice.Name)
 	}
 	if _, err := db.Source(ctx, "s3", plotline.AsOf{}); plotline.ErrorCode(err) != plotline.ENOTFOUND {
 		t.Errorf("the draft source is published: %v", err)
