@@ -56,7 +56,7 @@ func (s *Server) listActors(w http.ResponseWriter, r *http.Request) error {
 			kept = append(kept, a)
 		}
 	}
-	vis, err := GraphVisibility(r.Context(), s.store, asOf, kept, nil)
+	vis, err := GraphVisibility(r.Context(), s.store, asOf, kept, nil, s.cache())
 	if err != nil {
 		return err
 	}
@@ -88,7 +88,7 @@ func (s *Server) getActor(w http.ResponseWriter, r *http.Request) error {
 			mine = append(mine, f)
 		}
 	}
-	vis, err := GraphVisibility(r.Context(), s.store, asOf, slices.Collect(maps.Values(actors)), mine)
+	vis, err := GraphVisibility(r.Context(), s.store, asOf, slices.Collect(maps.Values(actors)), mine, s.cache())
 	if err != nil {
 		return err
 	}

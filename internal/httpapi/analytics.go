@@ -81,7 +81,7 @@ type SnapshotAnalytics struct {
 	change int64 // the store's last change when snap was read; -1 = no cache
 	snap   *plotline.Snapshot
 	graph  *analysis.Graph
-	drafts DraftCount
+	cache  ChangeCache
 }
 
 // snapshot returns the current snapshot and its graph, re-reading only when
@@ -285,14 +285,33 @@ func (n DraftsNote) Text() string {
 // DraftsNoteFor returns the note for the acting user of ctx: with the
 // number of pending drafts for analysts and up. cache, when not nil, keeps
 // that number until the store records a new change.
-func DraftsNoteFor(ctx context.Context, st plotline.Store, cache *DraftCount) (DraftsNote, error) {
+func DraftsNoteFor(ctx context.Context, st plotline.Store, cache *ChangeCache) (DraftsNote, error) {
 	if !plotline.SeesDrafts(plotline.Acting(ctx)) {
 		return DraftsNote{Drafts: DraftsExcluded}, nil
 	}
-	if cache == nil {
+	last, ok, err := cache.at(ctx, st)
+	if err != nil {
+		return DraftsNote{}, err
+	}
+	if !ok {
 		return CountDrafts(ctx, st)
 	}
-	return cache.get(ctx, st)
+	cache.mu.Lock()
+	note := cache.drafts
+	cache.mu.Unlock()
+	if note != nil {
+		return *note, nil
+	}
+	n, err := CountDrafts(ctx, st)
+	if err != nil {
+		return n, err
+	}
+	cache.mu.Lock()
+	if cache.change == last {
+		cache.drafts = &n
+	}
+	cache.mu.Unlock()
+	return n, nil
 }
 
 // CountDrafts returns the note with the number of pending drafts, for
@@ -322,61 +341,57 @@ func CountDrafts(ctx context.Context, st plotline.Store) (DraftsNote, error) {
 	return note, nil
 }
 
-// DraftCount caches the number of pending drafts for the store's last
-// change (plotline.ChangeNotifier; a store that cannot tell is counted
-// every time). Every draft, publish and return is a change, so the number
-// cannot go stale. The zero value is ready; it is safe for concurrent use.
-type DraftCount struct {
+// ChangeCache keeps what answers derive from the store, at the present
+// record clock, until the store records a new change
+// (plotline.ChangeNotifier; with a store that cannot tell, nothing is
+// kept): the number of pending drafts (every draft, publish and return is
+// a change, so it cannot go stale) and the markings of the sources the
+// organisation graph cites (GraphVisibility). The zero value is ready; a
+// nil *ChangeCache keeps nothing. It is safe for concurrent use.
+type ChangeCache struct {
 	mu     sync.Mutex
-	change int64 // the store's last change when note was counted
-	note   *DraftsNote
+	change int64 // the store's last change the entries below are for
+	valid  bool
+	drafts *DraftsNote
+	marks  map[string]string // source ID → marking
 }
 
-func (c *DraftCount) get(ctx context.Context, st plotline.Store) (DraftsNote, error) {
+// at reads the store's last change, emptying the cache when it moved on;
+// false when the cache cannot be used for it (nil cache, a store that
+// cannot tell, or a request that read an older change than another).
+func (c *ChangeCache) at(ctx context.Context, st any) (int64, bool, error) {
 	cn, ok := st.(plotline.ChangeNotifier)
-	if !ok {
-		return CountDrafts(ctx, st)
+	if c == nil || !ok {
+		return 0, false, nil
 	}
 	last, err := cn.LastChange(ctx)
 	if err != nil {
-		return DraftsNote{}, err
+		return 0, false, err
 	}
 	c.mu.Lock()
-	if c.note != nil && c.change == last {
-		n := *c.note
-		c.mu.Unlock()
-		return n, nil
+	defer c.mu.Unlock()
+	if !c.valid || last > c.change {
+		c.change, c.valid, c.drafts, c.marks = last, true, nil, nil
 	}
-	c.mu.Unlock()
-	n, err := CountDrafts(ctx, st)
-	if err != nil {
-		return n, err
-	}
-	c.mu.Lock()
-	if c.note == nil || last > c.change {
-		c.note, c.change = &n, last
-	}
-	c.mu.Unlock()
-	return n, nil
+	return last, c.change == last, nil
 }
 
-// DraftCounter is implemented by analytics that keep a DraftCount: the
-// server and the UI count pending drafts through the analytics they share,
-// so that each change is counted once.
-type DraftCounter interface {
-	DraftCount() *DraftCount
+// ChangeCacher is implemented by analytics that keep a ChangeCache: the
+// server and the UI read it through the analytics they share.
+type ChangeCacher interface {
+	ChangeCache() *ChangeCache
 }
 
-// DraftCountOf returns a's DraftCount, or nil (count every time).
-func DraftCountOf(a any) *DraftCount {
-	if dc, ok := a.(DraftCounter); ok {
-		return dc.DraftCount()
+// ChangeCacheOf returns a's ChangeCache, or nil (keep nothing).
+func ChangeCacheOf(a any) *ChangeCache {
+	if c, ok := a.(ChangeCacher); ok {
+		return c.ChangeCache()
 	}
 	return nil
 }
 
-// DraftCount returns the analytics' cache of the pending drafts' number.
-func (a *SnapshotAnalytics) DraftCount() *DraftCount { return &a.drafts }
+// ChangeCache returns the analytics' cache of answers per store change.
+func (a *SnapshotAnalytics) ChangeCache() *ChangeCache { return &a.cache }
 
 // WithDrafts returns answer (a value that encodes as a JSON object, such
 // as the engine's results) with the note's members added to the object.

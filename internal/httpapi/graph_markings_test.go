@@ -364,3 +364,39 @@ func TestGraphMarkingsRelation(t *testing.T) {
 		t.Skipf("known gap in internal/engine: for a GREEN reader the Graz plot is under is-turkey+ %v, related in the report %v, through a RED affiliation", sub, rel)
 	}
 }
+
+// TestGraphMarkingsFollowChanges checks that the markings the server keeps
+// per store change (SnapshotAnalytics' ChangeCache) follow a source's
+// marking raised by another writer: the Graz cell, then known from RED
+// sources only, is withheld at once.
+func TestGraphMarkingsFollowChanges(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *httpapi.Config) { c.Auth = headerAuth{"reader": &reader} })
+	ctx := context.Background()
+	for _, b := range graphMarked() {
+		if _, err := ts.db.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shown := func() bool {
+		res := ts.do(t, "GET", "/api/v1/actors?kind=cell", nil, "X-Test-User", "reader")
+		if res.status != 200 {
+			t.Fatalf("actors: %d %.300s", res.status, res.body)
+		}
+		return strings.Contains(string(res.body), `"test-graz-cell"`)
+	}
+	if !shown() {
+		t.Fatal("the reader does not see the Graz cell, known from a CLEAR source")
+	}
+	src, err := ts.db.Source(ctx, "test-cell-open", plotline.AsOf{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.TLP = "red"
+	if _, err := ts.db.Apply(ctx, &plotline.Batch{By: "test", Note: "raise", Sources: []plotline.Source{*src}}); err != nil {
+		t.Fatal(err)
+	}
+	if shown() {
+		t.Error("the reader still sees the Graz cell after its last visible source was marked RED")
+	}
+}

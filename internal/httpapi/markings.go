@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -211,8 +212,9 @@ func keepWithheldCitations(in *plotline.Incident, full *plotline.Incident, seen 
 // actors and affs cite (read from st at asOf's record clock; a source st
 // does not have counts as the most restrictive), with ActorHidden set to
 // the actors withheld as a whole. A user cleared to RED reads nothing.
+// cache, when not nil, keeps the markings read until the store changes.
 // The web UI narrows its organisation graph with it too.
-func GraphVisibility(ctx context.Context, st plotline.SourceReader, asOf plotline.AsOf, actors []plotline.Actor, affs []plotline.Affiliation) (plotline.Visibility, error) {
+func GraphVisibility(ctx context.Context, st plotline.SourceReader, asOf plotline.AsOf, actors []plotline.Actor, affs []plotline.Affiliation, cache *ChangeCache) (plotline.Visibility, error) {
 	vis := plotline.VisibilityFor(ctx, map[string]string{})
 	if vis.SeesAll() {
 		return vis, nil
@@ -224,7 +226,7 @@ func GraphVisibility(ctx context.Context, st plotline.SourceReader, asOf plotlin
 	for _, f := range affs {
 		cited = append(cited, f.Sources...)
 	}
-	if err := markSources(ctx, st, asOf, vis.Marks, cited); err != nil {
+	if err := cache.markSources(ctx, st, asOf, vis.Marks, cited); err != nil {
 		return vis, err
 	}
 	hidden := map[string]bool{}
@@ -239,7 +241,50 @@ func GraphVisibility(ctx context.Context, st plotline.SourceReader, asOf plotlin
 	return vis, nil
 }
 
-// markSources adds the marking of every source in ids to marks.
+// markSources adds the marking of every source in ids to marks, read
+// from st at asOf's record clock; at the present one, through the cache.
+func (c *ChangeCache) markSources(ctx context.Context, st plotline.SourceReader, asOf plotline.AsOf, marks map[string]string, ids []string) error {
+	if asOf.Recorded != nil {
+		return markSources(ctx, st, asOf, marks, ids) // the cache holds the present only
+	}
+	last, ok, err := c.at(ctx, st)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return markSources(ctx, st, asOf, marks, ids)
+	}
+	var missing []string
+	c.mu.Lock()
+	for _, id := range ids {
+		if t, ok := c.marks[id]; ok {
+			marks[id] = t
+		} else if _, ok := marks[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	read := map[string]string{}
+	if err := markSources(ctx, st, plotline.AsOf{}, read, missing); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.change == last {
+		if c.marks == nil {
+			c.marks = map[string]string{}
+		}
+		maps.Copy(c.marks, read)
+	}
+	maps.Copy(marks, read)
+	return nil
+}
+
+// markSources adds the marking of every source in ids to marks, read from
+// st at asOf's record clock.
 func markSources(ctx context.Context, st plotline.SourceReader, asOf plotline.AsOf, marks map[string]string, ids []string) error {
 	for _, id := range ids {
 		if _, ok := marks[id]; ok {
@@ -301,7 +346,7 @@ func (s *Server) visibleGraph(ctx context.Context, asOf plotline.AsOf) ([]plotli
 	if err != nil {
 		return nil, nil, plotline.Visibility{}, err
 	}
-	vis, err := GraphVisibility(ctx, s.store, asOf, actors, affs)
+	vis, err := GraphVisibility(ctx, s.store, asOf, actors, affs, s.cache())
 	if err != nil {
 		return nil, nil, vis, err
 	}
@@ -376,7 +421,7 @@ func (s *Server) hiddenActorName(ctx context.Context, asOf plotline.AsOf, names 
 	if err != nil {
 		return -1, err
 	}
-	vis, err := GraphVisibility(ctx, s.store, rec, actors, nil)
+	vis, err := GraphVisibility(ctx, s.store, rec, actors, nil, s.cache())
 	if err != nil || vis.ActorHidden == nil {
 		return -1, err
 	}

@@ -12,15 +12,22 @@ import (
 // BenchmarkMarkingsCost measures what markings and the drafts note add to
 // a request, over loopback HTTP on the curated dataset plus graphMarked:
 // the organisation routes for the RED admin (nothing to narrow) against a
-// GREEN reader (each cited source's marking read), and an analytics answer
+// GREEN reader (each cited source's marking read; with the fallback
+// analytics' ChangeCache, read once per store change), and an analytics answer
 // for a reader (no drafts counted) against an analyst (the pending drafts
 // listed), with 2 and 50 drafts awaiting review.
 func BenchmarkMarkingsCost(b *testing.B) {
 	srv, _ := graphMarkedServer(b, reader, greenAnalyst, admin)
+	// The same store behind the fallback analytics, which keep a ChangeCache.
+	cached := newTestServer(b, func(c *httpapi.Config) {
+		c.Store = srv["admin"].ts.db
+		c.Auth = headerAuth{"reader": &reader}
+	})
 	for _, path := range []string{"/api/v1/org", "/api/v1/affiliations", "/api/v1/actors/is-khorasan"} {
 		for _, who := range []string{"admin", "reader"} {
 			b.Run(fmt.Sprintf("%s/%s", path, who), func(b *testing.B) { benchGet(b, srv[who], path) })
 		}
+		b.Run(path+"/reader-cached", func(b *testing.B) { benchGet(b, &userClient{ts: cached, name: "reader"}, path) })
 	}
 	count := "/api/v1/count?by=unit&q=target:AUT"
 	db := srv["admin"].ts.db
@@ -39,7 +46,7 @@ func BenchmarkMarkingsCost(b *testing.B) {
 				}
 			}
 		})
-		var cache httpapi.DraftCount
+		var cache httpapi.ChangeCache
 		actx := plotline.WithUser(ctx, &greenAnalyst)
 		b.Run(fmt.Sprintf("pending/drafts=%d/cached", drafts), func(b *testing.B) {
 			for b.Loop() {

@@ -39,7 +39,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	drafts, err := DraftsNoteFor(r.Context(), s.store, DraftCountOf(s.analytics))
+	drafts, err := DraftsNoteFor(r.Context(), s.store, s.cache())
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	drafts, err := DraftsNoteFor(r.Context(), s.store, DraftCountOf(s.analytics))
+	drafts, err := DraftsNoteFor(r.Context(), s.store, s.cache())
 	if err != nil {
 		return err
 	}
@@ -209,9 +209,12 @@ func (s *Server) projection(w http.ResponseWriter, r *http.Request) error {
 	return s.writeAnalytics(w, r, out)
 }
 
+// cache returns the analytics' ChangeCache, or nil.
+func (s *Server) cache() *ChangeCache { return ChangeCacheOf(s.analytics) }
+
 // writeAnalytics answers with an analytics result and the drafts note.
 func (s *Server) writeAnalytics(w http.ResponseWriter, r *http.Request, out any) error {
-	drafts, err := DraftsNoteFor(r.Context(), s.store, DraftCountOf(s.analytics))
+	drafts, err := DraftsNoteFor(r.Context(), s.store, s.cache())
 	if err != nil {
 		return err
 	}

@@ -32,12 +32,12 @@ var _ Analytics = (*httpapi.EngineAnalytics)(nil)
 // table with the built-in filter (filter.go). Fine for the curated data,
 // not for millions of events.
 type storeAnalytics struct {
-	store  plotline.Store
-	drafts httpapi.DraftCount // the pending drafts' number, per store change
+	store plotline.Store
+	cache httpapi.ChangeCache // answers kept per store change
 }
 
-// DraftCount returns the cache of the pending drafts' number (httpapi.DraftCounter).
-func (a *storeAnalytics) DraftCount() *httpapi.DraftCount { return &a.drafts }
+// ChangeCache returns the cache of answers per store change (httpapi.ChangeCacher).
+func (a *storeAnalytics) ChangeCache() *httpapi.ChangeCache { return &a.cache }
 
 func (a *storeAnalytics) snapshot(ctx context.Context, asOf plotline.AsOf) (*plotline.Snapshot, *analysis.Graph, error) {
 	snap, err := a.store.Snapshot(ctx, plotline.AsOf{Recorded: asOf.Recorded})

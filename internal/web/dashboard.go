@@ -114,7 +114,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	if d.Drafts, err = httpapi.DraftsNoteFor(r.Context(), h.store, httpapi.DraftCountOf(h.analytics)); err != nil {
+	if d.Drafts, err = httpapi.DraftsNoteFor(r.Context(), h.store, httpapi.ChangeCacheOf(h.analytics)); err != nil {
 		h.fail(w, r, err)
 		return
 	}

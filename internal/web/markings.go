@@ -50,7 +50,7 @@ func (h *Handler) graph(ctx context.Context, clock plotline.AsOf) (*analysis.Gra
 		return g, plotline.Withheld{}, err
 	}
 	actors, affs := g.Actors(), g.Affiliations()
-	vis, err := httpapi.GraphVisibility(ctx, h.store, plotline.AsOf{Recorded: clock.Recorded}, actors, affs)
+	vis, err := httpapi.GraphVisibility(ctx, h.store, plotline.AsOf{Recorded: clock.Recorded}, actors, affs, httpapi.ChangeCacheOf(h.analytics))
 	if err != nil {
 		return nil, plotline.Withheld{}, err
 	}

@@ -158,7 +158,7 @@ func (h *Handler) network(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	drafts, err := httpapi.DraftsNoteFor(r.Context(), h.store, httpapi.DraftCountOf(h.analytics))
+	drafts, err := httpapi.DraftsNoteFor(r.Context(), h.store, httpapi.ChangeCacheOf(h.analytics))
 	if err != nil {
 		h.fail(w, r, err)
 		return
