@@ -42,6 +42,7 @@ type importTx struct {
 	prevChange int64 // the clock before the import, restored when it changed nothing
 	prevAt     int64
 	exists     map[plotline.Ref]bool // sources and actors found current or put by this import
+	actorsRead bool                  // every current actor is in exists
 	fresh      map[string]bool       // kind + "\x00" + namespace → nothing stored there before
 	seed       maphash.Seed
 	seen       map[uint64]struct{} // hashes of kind and ID of the records buffered (and flushed) by this import
@@ -110,79 +111,170 @@ func (t *importTx) freshPrefix(ctx context.Context, kind, id string) (bool, erro
 	return !stored, nil
 }
 
-// put stores r as a new version unless the current one has the same
-// content. A record already written by this import is ECONFLICT.
+// put stores one record (putAll of one).
 func (t *importTx) put(ctx context.Context, r row) (plotline.PutResult, error) {
-	fresh, err := t.freshPrefix(ctx, r.kind, r.id)
+	res, _, err := t.putAll(ctx, []row{r}, "")
 	if err != nil {
 		return 0, err
 	}
-	if fresh {
-		return t.putFresh(ctx, r)
-	}
-	var version int
-	var data *string
-	var deleted bool
-	var change int64
-	err = t.tx.QueryRow(ctx, `SELECT version, data, deleted, change_id FROM `+r.kind+`_v WHERE id = $1 AND rec_to IS NULL`, r.id).
-		Scan(&version, &data, &deleted, &change)
-	created := isNoRows(err)
-	b := &pgx.Batch{}
-	switch {
-	case created:
-		b.Queue(`INSERT INTO `+r.kind+` (id) VALUES ($1) ON CONFLICT DO NOTHING`, r.id)
-	case err != nil:
-		return 0, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
-	case change == t.ch.ID:
-		return 0, plotline.Errorf(plotline.ECONFLICT, "%s %q appears twice in this import", r.kind, r.id)
-	case !deleted && data != nil && *data == string(r.data):
-		t.ch.Unchanged++
-		t.known(r)
-		return plotline.PutUnchanged, nil
-	default:
-		b.Queue(`UPDATE `+r.kind+`_v SET rec_to = $1 WHERE id = $2 AND rec_to IS NULL`, t.at, r.id)
-	}
-	cols := append([]string{"id", "version", "change_id", "rec_from", "data"}, r.cols...)
-	b.Queue(`INSERT INTO `+r.kind+`_v (`+strings.Join(cols, ", ")+`) VALUES (`+placeholders(len(cols))+`)`,
-		append([]any{r.id, version + 1, t.ch.ID, t.at, string(r.data)}, r.vals...)...)
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-		return 0, constraintError(r.kind, err)
-	}
-	t.known(r)
-	if created || deleted {
-		t.ch.Created++
-		return plotline.PutCreated, nil
-	}
-	t.ch.Updated++
-	return plotline.PutUpdated, nil
+	return res[0], nil
 }
 
-// putFresh buffers a record of a namespace new to the store.
-func (t *importTx) putFresh(ctx context.Context, r row) (plotline.PutResult, error) {
-	h := maphash.String(t.seed, r.kind+"\x00"+r.id)
-	if _, maybe := t.seen[h]; maybe {
-		if err := t.flush(ctx); err != nil {
-			return 0, err
+// putAll stores rows as new versions, except those whose current version
+// has the same content, and with stale set tombstones the current
+// statements of that incident that rows do not hold (unless the incident
+// is new). Every check comes before any write: a record repeated in rows
+// or already written by this import is ECONFLICT and nothing is written.
+// Records of fresh namespaces are buffered; the others cost two round
+// trips in all, one batch of lookups and one of writes.
+func (t *importTx) putAll(ctx context.Context, rows []row, stale string) ([]plotline.PutResult, int, error) {
+	res := make([]plotline.PutResult, len(rows))
+	fresh := make([]bool, len(rows))
+	inRows := make(map[plotline.Ref]bool, len(rows))
+	lookups := &pgx.Batch{}
+	var looked []int
+	for i, r := range rows {
+		ref := plotline.Ref{Kind: r.kind, ID: r.id}
+		if inRows[ref] {
+			return nil, 0, plotline.Errorf(plotline.ECONFLICT, "%s %q appears twice in this import", r.kind, r.id)
 		}
-		var again bool
-		if err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+r.kind+` WHERE id = $1)`, r.id).Scan(&again); err != nil {
-			return 0, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
+		inRows[ref] = true
+		f, err := t.freshPrefix(ctx, r.kind, r.id)
+		if err != nil {
+			return nil, 0, err
 		}
-		if again {
-			return 0, plotline.Errorf(plotline.ECONFLICT, "%s %q appears twice in this import", r.kind, r.id)
+		fresh[i] = f
+		if f {
+			if err := t.notRepeated(ctx, r); err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
+		looked = append(looked, i)
+		lookups.Queue(`SELECT version, data, deleted, change_id FROM `+r.kind+`_v WHERE id = $1 AND rec_to IS NULL`, r.id)
+	}
+	staleAt := -1
+	if stale != "" {
+		if f, err := t.freshPrefix(ctx, plotline.RecIncident, stale); err != nil {
+			return nil, 0, err
+		} else if !f {
+			staleAt = lookups.Len()
+			lookups.Queue(`SELECT id, version FROM attribution_v WHERE incident_id = $1 AND rec_to IS NULL AND NOT deleted`, stale)
 		}
 	}
-	t.seen[h] = struct{}{}
-	t.ids[r.kind] = append(t.ids[r.kind], r.id)
-	t.versions[r.kind] = append(t.versions[r.kind], append([]any{r.id, 1, t.ch.ID, t.at, string(r.data)}, r.vals...))
-	t.ch.Created++
-	t.known(r)
-	if t.buffered++; t.buffered >= flushAt {
-		if err := t.flush(ctx); err != nil {
-			return 0, err
+	type current struct {
+		found, deleted bool
+		version        int
+		data           *string
+		change         int64
+	}
+	cur := make([]current, len(rows))
+	var staleIDs []string
+	var staleVersions []int32
+	if lookups.Len() > 0 {
+		br := t.tx.SendBatch(ctx, lookups)
+		for _, i := range looked {
+			c := &cur[i]
+			err := br.QueryRow().Scan(&c.version, &c.data, &c.deleted, &c.change)
+			if err != nil && !isNoRows(err) {
+				br.Close()
+				return nil, 0, fmt.Errorf("%s %q: %w", rows[i].kind, rows[i].id, err)
+			}
+			c.found = err == nil
+		}
+		if staleAt >= 0 {
+			qr, err := br.Query()
+			if err == nil {
+				var id string
+				var version int32
+				_, err = pgx.ForEachRow(qr, []any{&id, &version}, func() error {
+					if !inRows[plotline.Ref{Kind: plotline.RecAttribution, ID: id}] {
+						staleIDs, staleVersions = append(staleIDs, id), append(staleVersions, version+1)
+					}
+					return nil
+				})
+			}
+			if err != nil {
+				br.Close()
+				return nil, 0, fmt.Errorf("stale statements of %q: %w", stale, err)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return nil, 0, err
 		}
 	}
-	return plotline.PutCreated, nil
+	for _, i := range looked {
+		if cur[i].found && cur[i].change == t.ch.ID {
+			return nil, 0, plotline.Errorf(plotline.ECONFLICT, "%s %q appears twice in this import", rows[i].kind, rows[i].id)
+		}
+	}
+
+	writes := &pgx.Batch{}
+	for i, r := range rows {
+		c := cur[i]
+		switch {
+		case fresh[i]:
+			t.seen[maphash.String(t.seed, r.kind+"\x00"+r.id)] = struct{}{}
+			t.ids[r.kind] = append(t.ids[r.kind], r.id)
+			t.versions[r.kind] = append(t.versions[r.kind], append([]any{r.id, 1, t.ch.ID, t.at, string(r.data)}, r.vals...))
+			t.buffered++
+			res[i] = plotline.PutCreated
+		case !c.found:
+			writes.Queue(`INSERT INTO `+r.kind+` (id) VALUES ($1) ON CONFLICT DO NOTHING`, r.id)
+			res[i] = plotline.PutCreated
+		case !c.deleted && c.data != nil && *c.data == string(r.data):
+			res[i] = plotline.PutUnchanged
+			continue
+		default:
+			writes.Queue(`UPDATE `+r.kind+`_v SET rec_to = $1 WHERE id = $2 AND rec_to IS NULL`, t.at, r.id)
+			res[i] = plotline.PutUpdated
+			if c.deleted {
+				res[i] = plotline.PutCreated
+			}
+		}
+		if !fresh[i] {
+			cols := append([]string{"id", "version", "change_id", "rec_from", "data"}, r.cols...)
+			writes.Queue(`INSERT INTO `+r.kind+`_v (`+strings.Join(cols, ", ")+`) VALUES (`+placeholders(len(cols))+`)`,
+				append([]any{r.id, c.version + 1, t.ch.ID, t.at, string(r.data)}, r.vals...)...)
+		}
+	}
+	incidentNew := false
+	for i, r := range rows {
+		if r.kind == plotline.RecIncident && r.id == stale {
+			incidentNew = res[i] == plotline.PutCreated
+		}
+	}
+	if incidentNew {
+		staleIDs = nil // a new incident has no older statements
+	}
+	if len(staleIDs) > 0 {
+		writes.Queue(`UPDATE attribution_v SET rec_to = $1 WHERE id = ANY($2) AND rec_to IS NULL`, t.at, staleIDs)
+		writes.Queue(`INSERT INTO attribution_v (id, version, change_id, rec_from, deleted)
+			SELECT id, version, $1, $2, true FROM unnest($3::text[], $4::int[]) AS s(id, version)`, t.ch.ID, t.at, staleIDs, staleVersions)
+	}
+	if writes.Len() > 0 {
+		if err := t.tx.SendBatch(ctx, writes).Close(); err != nil {
+			return nil, 0, constraintError(rows[0].kind, err)
+		}
+	}
+	for i, r := range rows {
+		t.known(r)
+		switch res[i] {
+		case plotline.PutCreated:
+			t.ch.Created++
+		case plotline.PutUpdated:
+			t.ch.Updated++
+		default:
+			t.ch.Unchanged++
+		}
+	}
+	t.ch.Deleted += len(staleIDs)
+	if t.buffered >= flushAt {
+		if err := t.flush(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
+	return res, len(staleIDs), nil
 }
 
 // known notes a source or actor as current, for the references that follow.
@@ -227,14 +319,33 @@ func placeholders(n int) string {
 	return b.String()
 }
 
-// mustExist checks that a referenced record is current, in this import or before it.
+// mustExist checks that a referenced record is current, in this import or
+// before it. The current actors are read once, on the first reference to
+// one: an import cites thousands of actors, and a round trip each cost
+// more than the rest of their incidents' puts.
 func (t *importTx) mustExist(ctx context.Context, field, kind, id string) error {
 	ref := plotline.Ref{Kind: kind, ID: id}
 	if t.exists[ref] {
 		return nil
 	}
 	var ok bool
-	if err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+kind+`_v WHERE id = $1 AND rec_to IS NULL AND NOT deleted)`, id).Scan(&ok); err != nil {
+	if kind == plotline.RecActor {
+		if !t.actorsRead {
+			rows, err := t.tx.Query(ctx, `SELECT id FROM actor_v WHERE rec_to IS NULL AND NOT deleted`)
+			if err != nil {
+				return fmt.Errorf("current actors: %w", err)
+			}
+			var a string
+			if _, err := pgx.ForEachRow(rows, []any{&a}, func() error {
+				t.exists[plotline.Ref{Kind: plotline.RecActor, ID: a}] = true
+				return nil
+			}); err != nil {
+				return fmt.Errorf("current actors: %w", err)
+			}
+			t.actorsRead = true
+		}
+		ok = t.exists[ref] // and the actors put since: known
+	} else if err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+kind+`_v WHERE id = $1 AND rec_to IS NULL AND NOT deleted)`, id).Scan(&ok); err != nil {
 		return fmt.Errorf("%s %q: %w", kind, id, err)
 	}
 	if !ok {
@@ -356,50 +467,29 @@ func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident, sourc
 	if err != nil {
 		return 0, err
 	}
-	if err := t.notRepeated(ctx, r); err != nil {
-		return 0, err
-	}
-	for _, sr := range srcRows {
-		if _, err := t.put(ctx, sr); err != nil {
-			return 0, err
-		}
-	}
-	res, err := t.put(ctx, r)
+	all := append(append(srcRows, r), attrRows...)
+	results, dropped, err := t.putAll(ctx, all, in.ID)
 	if err != nil {
 		return 0, err
 	}
-	keep := make(map[string]bool, len(attrRows))
-	for _, ar := range attrRows {
-		ares, err := t.put(ctx, ar)
-		if err != nil {
-			return 0, err
-		}
-		if ares != plotline.PutUnchanged && res == plotline.PutUnchanged {
+	res := results[len(srcRows)]
+	if res == plotline.PutCreated {
+		return res, nil
+	}
+	for _, ares := range results[len(srcRows)+1:] {
+		if ares != plotline.PutUnchanged {
 			res = plotline.PutUpdated
 		}
-		keep[ar.id] = true
 	}
-	if res == plotline.PutCreated {
-		return res, nil // a new incident has no older statements
-	}
-	n, err := t.dropStale(ctx, in.ID, keep)
-	if err != nil {
-		return 0, err
-	}
-	if n > 0 {
-		t.ch.Deleted += n
+	if dropped > 0 {
 		res = plotline.PutUpdated
 	}
 	return res, nil
 }
 
-// notRepeated refuses an incident this import already wrote before any of
-// the put is written (its sources and statements come first in the put).
+// notRepeated refuses a record of a fresh namespace this import already
+// wrote: a hash match is confirmed against the table after a flush.
 func (t *importTx) notRepeated(ctx context.Context, r row) error {
-	fresh, err := t.freshPrefix(ctx, r.kind, r.id)
-	if err != nil || !fresh {
-		return err // put finds the repeat from the current version's change
-	}
 	if _, maybe := t.seen[maphash.String(t.seed, r.kind+"\x00"+r.id)]; !maybe {
 		return nil
 	}
@@ -414,37 +504,6 @@ func (t *importTx) notRepeated(ctx context.Context, r row) error {
 		return plotline.Errorf(plotline.ECONFLICT, "%s %q appears twice in this import", r.kind, r.id)
 	}
 	return nil
-}
-
-// dropStale tombstones the incident's current statements not in keep.
-func (t *importTx) dropStale(ctx context.Context, incident string, keep map[string]bool) (int, error) {
-	rows, err := t.tx.Query(ctx, `SELECT id, version FROM attribution_v WHERE incident_id = $1 AND rec_to IS NULL AND NOT deleted`, incident)
-	if err != nil {
-		return 0, fmt.Errorf("stale statements of %q: %w", incident, err)
-	}
-	var ids []string
-	var versions []int32
-	var id string
-	var version int32
-	if _, err := pgx.ForEachRow(rows, []any{&id, &version}, func() error {
-		if !keep[id] {
-			ids, versions = append(ids, id), append(versions, version+1)
-		}
-		return nil
-	}); err != nil {
-		return 0, fmt.Errorf("stale statements of %q: %w", incident, err)
-	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	b := &pgx.Batch{}
-	b.Queue(`UPDATE attribution_v SET rec_to = $1 WHERE id = ANY($2) AND rec_to IS NULL`, t.at, ids)
-	b.Queue(`INSERT INTO attribution_v (id, version, change_id, rec_from, deleted)
-		SELECT id, version, $1, $2, true FROM unnest($3::text[], $4::int[]) AS s(id, version)`, t.ch.ID, t.at, ids, versions)
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-		return 0, constraintError(plotline.RecAttribution, err)
-	}
-	return len(ids), nil
 }
 
 // AddPendingName records (or refreshes) an unmatched name in the review list.
