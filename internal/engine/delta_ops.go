@@ -47,44 +47,64 @@ func (s *Snapshot) plans(ctx context.Context, q *query.Query, rule string, asOf 
 	return out, nil
 }
 
+// sortedRows are the matching rows of one layer, by date then ID.
+type sortedRows struct {
+	ix   *Index
+	rows []int32
+}
+
 // matched runs the plans and returns the matching rows of every layer,
 // ordered by date then ID.
 func matched(ctx context.Context, plans []*plan) ([]rowRef, error) {
-	lists := make([][]rowRef, 0, len(plans))
+	lists, _, err := matchedLists(ctx, plans)
+	if err != nil {
+		return nil, err
+	}
+	return mergeFirst(lists, -1), nil
+}
+
+// matchedLists runs the plans: each layer's rows, sorted, and their number.
+func matchedLists(ctx context.Context, plans []*plan) ([]sortedRows, int, error) {
+	lists := make([]sortedRows, 0, len(plans))
+	total := 0
 	for _, p := range plans {
 		rows, err := p.rows(ctx)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		p.ix.sortByDateID(rows)
-		refs := make([]rowRef, len(rows))
-		for k, r := range rows {
-			refs[k] = rowRef{p.ix, r}
-		}
-		lists = append(lists, refs)
+		lists = append(lists, sortedRows{p.ix, rows})
+		total += len(rows)
 	}
-	return mergeRefs(lists), nil
+	return lists, total, nil
 }
 
-// mergeRefs merges sorted lists of rows (few lists: a linear pick per row).
-func mergeRefs(lists [][]rowRef) []rowRef {
-	n := 0
+// mergeFirst merges the lists and returns the first n rows (n < 0: all).
+// There are few lists: a linear pick per row.
+func mergeFirst(lists []sortedRows, n int) []rowRef {
+	total := 0
 	for _, l := range lists {
-		n += len(l)
+		total += len(l.rows)
 	}
-	if len(lists) == 1 {
-		return lists[0]
+	if n < 0 || n > total {
+		n = total
 	}
 	out := make([]rowRef, 0, n)
+	pos := make([]int, len(lists))
 	for len(out) < n {
 		best := -1
+		var bestRef rowRef
 		for k, l := range lists {
-			if len(l) > 0 && (best < 0 || compareRefs(l[0], lists[best][0]) < 0) {
-				best = k
+			if pos[k] == len(l.rows) {
+				continue
+			}
+			r := rowRef{l.ix, l.rows[pos[k]]}
+			if best < 0 || compareRefs(r, bestRef) < 0 {
+				best, bestRef = k, r
 			}
 		}
-		out = append(out, lists[best][0])
-		lists[best] = lists[best][1:]
+		out = append(out, bestRef)
+		pos[best]++
 	}
 	return out
 }
@@ -98,17 +118,17 @@ func (s *Snapshot) Match(ctx context.Context, req Request) (*Matches, error) {
 	if err != nil {
 		return nil, err
 	}
-	refs, err := matched(ctx, plans)
+	lists, total, err := matchedLists(ctx, plans)
 	if err != nil {
 		return nil, err
 	}
-	m := &Matches{Total: len(refs), IDs: []string{}}
-	lo := min(max(req.Offset, 0), len(refs))
-	hi := len(refs)
+	m := &Matches{Total: total, IDs: []string{}}
+	lo := min(max(req.Offset, 0), total)
+	hi := total
 	if req.Limit > 0 {
 		hi = min(hi, lo+req.Limit)
 	}
-	for _, r := range refs[lo:hi] {
+	for _, r := range mergeFirst(lists, hi)[lo:] {
 		m.IDs = append(m.IDs, r.id())
 	}
 	return m, nil
