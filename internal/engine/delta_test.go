@@ -376,11 +376,11 @@ func compareEngines(t *testing.T, step string, inc *engine.Engine, s *deltaStore
 // created, updated, moved and deleted, drafts, clear sources; now and then
 // an actor or a source marking, which rebuild) and after each refresh asks
 // the incremental engine and a freshly built one the same questions.
-// PLOTLINE_DELTA_STEPS sets the number of writes (default 60, 25 with -short).
+// PLOTLINE_DELTA_STEPS sets the number of writes (default 40, 20 with -short).
 func TestIncrementalEqualsFull(t *testing.T) {
-	steps := 60
+	steps := 40
 	if testing.Short() {
-		steps = 25
+		steps = 20
 	}
 	if n, err := strconv.Atoi(os.Getenv("PLOTLINE_DELTA_STEPS")); err == nil && n > 0 {
 		steps = n
