@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
@@ -138,6 +139,7 @@ type Snapshot struct {
 
 	withheld plotline.Withheld // in a view: what the clearance withholds
 	isView   bool
+	text     *textMemo // layered: the text searches of its layers; nil for one index
 
 	mu    sync.Mutex
 	views map[string]*Snapshot
@@ -151,22 +153,66 @@ func single(ix *Index) *Snapshot {
 // newSnapshot lays out the answering indexes of layers with their dead rows.
 func newSnapshot(layers []*layer, dead [][]uint64) *Snapshot {
 	s := &Snapshot{layers: layers, dead: dead, change: layers[len(layers)-1].change}
+	if len(layers) > 1 || dead[0] != nil {
+		s.text = &textMemo{Source: layers[0].ix.src}
+	}
 	s.ixs = make([]*Index, len(layers))
 	for i, l := range layers {
-		s.ixs[i] = withDead(l.ix, dead[i])
+		s.ixs[i] = s.answering(l.ix, i)
 	}
 	s.extent()
 	return s
 }
 
-// withDead returns ix with the dead rows applied (ix itself when none).
-func withDead(ix *Index, dead []uint64) *Index {
-	if dead == nil {
+// answering returns ix (layer i, or its view) as the snapshot answers from
+// it: with the layer's dead rows, asking the snapshot's text memo. A
+// one-index snapshot answers from the index itself.
+func (s *Snapshot) answering(ix *Index, i int) *Index {
+	if s.text == nil {
 		return ix
 	}
 	c := *ix
-	c.dead = dead
+	c.dead = s.dead[i]
+	c.src = s.text
 	return &c
+}
+
+// textMemo answers a layered snapshot's text searches once for all its
+// layers (each compiles the query and asks for the same keys). A stored
+// version never changes, and the layers ignore the keys of versions written
+// after them, so an answer holds for the snapshot's life.
+type textMemo struct {
+	Source
+	mu   sync.Mutex
+	text []string
+	keys [][]int64
+}
+
+// textMemoSize bounds the texts a memo keeps.
+const textMemoSize = 8
+
+func (m *textMemo) MatchText(ctx context.Context, text string, recorded *time.Time) ([]int64, error) {
+	if recorded != nil {
+		return m.Source.MatchText(ctx, text, recorded)
+	}
+	m.mu.Lock()
+	if i := slices.Index(m.text, text); i >= 0 {
+		keys := m.keys[i]
+		m.mu.Unlock()
+		return keys, nil
+	}
+	m.mu.Unlock()
+	keys, err := m.Source.MatchText(ctx, text, nil)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.text) == textMemoSize {
+		m.text, m.keys = m.text[1:], m.keys[1:]
+	}
+	m.text, m.keys = append(m.text, text), append(m.keys, keys)
+	return keys, nil
 }
 
 // simple reports whether the snapshot is one full index: then every answer
@@ -283,9 +329,10 @@ func (s *Snapshot) View(ctx context.Context, clearance string) (*Snapshot, error
 	}
 	v := &Snapshot{layers: s.layers, dead: s.dead, change: s.change, isView: true,
 		live: s.live, liveStmts: s.liveStmts, minDay: s.minDay, maxDay: s.maxDay}
+	v.text = s.text
 	v.ixs = make([]*Index, len(views))
 	for i, ix := range views {
-		v.ixs[i] = withDead(ix, s.dead[i])
+		v.ixs[i] = v.answering(ix, i)
 	}
 	v.withheld = viewWithheld(s.layers, views, s.dead)
 	if s.views == nil {

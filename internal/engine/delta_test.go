@@ -534,3 +534,49 @@ func TestIncrementalExtent(t *testing.T) {
 		}
 	}
 }
+
+// countingDB counts the text searches the engine asks for.
+type countingDB struct {
+	*sqlite.DB
+	mu    sync.Mutex
+	texts int
+}
+
+func (c *countingDB) MatchText(ctx context.Context, text string, recorded *time.Time) ([]int64, error) {
+	c.mu.Lock()
+	c.texts++
+	c.mu.Unlock()
+	return c.DB.MatchText(ctx, text, recorded)
+}
+
+// TestLayersShareTextSearch: a text term asks the store once, however many
+// layers the snapshot has.
+func TestLayersShareTextSearch(t *testing.T) {
+	ctx := context.Background()
+	s := openDeltaStore(t, 200, 8)
+	db := &countingDB{DB: s.db}
+	inc, err := engine.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(inc.Close)
+	for range 3 {
+		s.write(t)
+		if _, err := inc.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap, _ := inc.Snapshot(ctx, plotline.AsOf{})
+	if snap.Layers() < 2 {
+		t.Fatalf("%d layers", snap.Layers())
+	}
+	q := mustQuery(t, `"market"`)
+	for range 2 {
+		if _, err := inc.Count(ctx, engine.Request{Query: q}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if db.texts != 1 {
+		t.Errorf("%d text searches for two counts over %d layers, want 1", db.texts, snap.Layers())
+	}
+}
