@@ -109,6 +109,9 @@ func Run(ctx context.Context, st plotline.ImportStore, res *resolve.Resolver, ds
 	}
 	ch, err := tx.Commit()
 	if err != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		return nil, err
 	}
 	sum.Change = ch
@@ -126,6 +129,13 @@ type runner struct {
 }
 
 func (run *runner) loop(ctx context.Context, r Reader) (*Summary, error) {
+	// The rows are written under a context that is never done; ctx is
+	// checked every few hundred rows instead. A cancellable context costs
+	// the SQLite driver a watcher goroutine and a progress handler for
+	// every statement (several per row); the CLI's context is cancellable
+	// (Ctrl-C).
+	outer := ctx
+	ctx = context.WithoutCancel(ctx)
 	if _, err := run.tx.PutSource(ctx, &run.ds.Source); err != nil {
 		return nil, fmt.Errorf("dataset source: %w", err)
 	}
@@ -134,7 +144,13 @@ func (run *runner) loop(ctx context.Context, r Reader) (*Summary, error) {
 			run.opt.Progress(r.Progress())
 		}
 	}
-	for {
+	for n := 1; ; n++ {
+		if n%500 == 0 {
+			if err := outer.Err(); err != nil {
+				return nil, err
+			}
+			progress()
+		}
 		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -154,13 +170,10 @@ func (run *runner) loop(ctx context.Context, r Reader) (*Summary, error) {
 			continue
 		}
 		if err != nil {
-			return nil, run.fatal(err)
-		}
-		if run.sum.Read%500 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+			if err := outer.Err(); err != nil {
+				return nil, err // the store rolled back when ctx ended: that is the error
 			}
-			progress()
+			return nil, run.fatal(err)
 		}
 	}
 	progress()
