@@ -2,7 +2,7 @@
 GO ?= go
 PG ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: run test test-all lint fuzz bench bench-engine bench-import crash20 assets build check
+.PHONY: run test test-all lint fuzz bench bench-engine bench-import bench-pg crash20 assets build check
 
 run:            ## run Plotline on the embedded default database (plotline.db)
 	$(GO) run ./cmd/plotline serve
@@ -39,6 +39,9 @@ bench-engine:   ## engine benchmarks on generated data in memory (PLOTLINE_BENCH
 
 bench-import:   ## import throughput beside a raw SQLite insert (PLOTLINE_BENCH_ROWS, default 1 M)
 	$(GO) test -run XXX -bench . -benchtime 1x ./internal/ingest/
+
+bench-pg:       ## the engine's store scan and text search on PostgreSQL beside SQLite (needs PostgreSQL)
+	PLOTLINE_TEST_POSTGRES='$(PG)' $(GO) test -run '^$$' -bench EngineStore -benchtime 5x ./internal/postgres/
 
 crash20:        ## the crash test's acceptance run: 20 kill -9 runs mid-import and mid-edit
 	PLOTLINE_CRASH_RUNS=20 $(GO) test -count=1 -run TestCrash -v ./cmd/plotline
