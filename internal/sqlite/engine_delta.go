@@ -161,8 +161,9 @@ func scanIncidentList(ctx context.Context, tx *sql.Tx, list string, l engine.Par
 
 // scanAttributionList feeds the current attributions of the incidents of a
 // JSON list in the order of the engine index, the order ScanIndex feeds
-// them in (an incident's attributions keep it in the index, and the order
-// shows in the engine's disagreements).
+// them in (the order of an incident's attributions shows in the engine's
+// disagreements). Rows written before migration 0002 come last, as in
+// scanAttributionRows.
 func scanAttributionList(ctx context.Context, tx *sql.Tx, list string, l engine.PartLoader) error {
 	expr := scanExpr(attributionScanCols)
 	rows, err := tx.QueryContext(ctx, `SELECT incident_id, `+expr+`
