@@ -58,6 +58,48 @@ func (l *layer) rowsByID() *idTable {
 	return l.ids
 }
 
+// loadMarkings gives a layer the restricted material its views apply,
+// without reading every statement of the store as Index.View would (once
+// per layer, so once per refresh): the sources' markings are base's (a
+// change of them rebuilds), and the statements are those of the layer's
+// incidents, read with them. Unmarked statements among them hide nothing.
+func (l *layer) loadMarkings(ctx context.Context, base *Index) error {
+	if base.mk == nil || l.ix.mk == nil {
+		return nil
+	}
+	base.mk.mu.Lock()
+	bm := base.mk.m
+	base.mk.mu.Unlock()
+	if bm == nil {
+		return nil // Index.View reads them
+	}
+	mk := l.ix.mk
+	mk.mu.Lock()
+	defer mk.mu.Unlock()
+	if mk.m != nil {
+		return nil
+	}
+	m := &plotline.Markings{Sources: bm.Sources}
+	if l.ix.n > 0 {
+		ids := make([]string, l.ix.n)
+		for r := range int32(l.ix.n) {
+			ids[r] = l.ix.ids.get(r)
+		}
+		incs, err := l.ix.src.Incidents(ctx, plotline.IncidentFilter{IDs: ids}, plotline.AsOf{})
+		if err != nil {
+			return err
+		}
+		for _, in := range incs {
+			for _, a := range in.Attributions {
+				a.IncidentID = in.ID
+				m.Statements = append(m.Statements, a)
+			}
+		}
+	}
+	mk.m = m
+	return nil
+}
+
 // idTable finds a row by incident ID: open addressing over row numbers.
 type idTable struct {
 	seed  maphash.Seed
@@ -321,6 +363,11 @@ func (s *Snapshot) View(ctx context.Context, clearance string) (*Snapshot, error
 	}
 	views := make([]*Index, len(s.layers))
 	for i, l := range s.layers {
+		if i > 0 {
+			if err := l.loadMarkings(ctx, s.layers[0].ix); err != nil {
+				return nil, err
+			}
+		}
 		v, err := l.ix.View(ctx, clearance)
 		if err != nil {
 			return nil, err
