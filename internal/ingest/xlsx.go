@@ -37,7 +37,12 @@ type XLSX struct {
 }
 
 // OpenXLSX opens a workbook from r and reads the header row of its first sheet.
-func OpenXLSX(r io.Reader) (*XLSX, error) {
+func OpenXLSX(r io.Reader) (x *XLSX, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			x, err = nil, damaged(1, p)
+		}
+	}()
 	f, err := excelize.OpenReader(r)
 	if err != nil {
 		return nil, &LayoutError{Line: 1, Reason: fmt.Sprintf("not a readable XLSX workbook: %v", err)}
@@ -52,7 +57,7 @@ func OpenXLSX(r io.Reader) (*XLSX, error) {
 		f.Close()
 		return nil, &LayoutError{Line: 1, Reason: fmt.Sprintf("worksheet %q: %v", sheets[0], err)}
 	}
-	x := &XLSX{f: f, rows: rows, index: map[string]int{}}
+	x = &XLSX{f: f, rows: rows, index: map[string]int{}}
 	if dim, err := f.GetSheetDimension(sheets[0]); err == nil {
 		if _, end, ok := strings.Cut(dim, ":"); ok {
 			_, n, err := excelize.CellNameToCoordinates(end)
@@ -87,9 +92,21 @@ func (x *XLSX) Close() error {
 	return x.f.Close()
 }
 
+// damaged is the layout error for a panic of the workbook parser at line:
+// a damaged file must give an error, never stop the program, so the
+// functions that call into excelize recover.
+func damaged(line int, p any) error {
+	return &LayoutError{Line: line, Reason: fmt.Sprintf("damaged workbook: the XLSX parser failed (%v)", p)}
+}
+
 // Next reads the next non-empty row. Rows shorter than the header (Excel
 // drops trailing empty cells) are padded; longer rows are errors.
-func (x *XLSX) Next() error {
+func (x *XLSX) Next() (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = damaged(x.line+1, p)
+		}
+	}()
 	for {
 		if !x.rows.Next() {
 			if err := x.rows.Error(); err != nil {
@@ -107,10 +124,14 @@ func (x *XLSX) Next() error {
 		}
 		x.row++
 		if len(cols) > len(x.header) {
-			extra := cols[len(x.header):]
-			if strings.TrimSpace(strings.Join(extra, "")) != "" {
+			for i := len(x.header); i < len(cols); i++ {
+				if strings.TrimSpace(cols[i]) == "" {
+					continue
+				}
 				x.fields = cols
-				return &RowError{Row: x.row, Line: x.line, Reason: fmt.Sprintf("has %d cells; the header has %d", len(cols), len(x.header)), Raw: cols}
+				col, _ := excelize.ColumnNumberToName(i + 1) // i+1 is a valid column number: excelize read the cell
+				return &RowError{Row: x.row, Line: x.line, Column: col, Raw: cols,
+					Reason: fmt.Sprintf("has a value in column %s, beyond the header's %d columns", col, len(x.header))}
 			}
 			cols = cols[:len(x.header)]
 		}
