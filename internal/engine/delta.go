@@ -287,8 +287,7 @@ func (s *Snapshot) extent() {
 				s.liveStmts -= int(ix.aOff[r+1] - ix.aOff[r])
 			}
 		}
-		// Rows are sorted by start: the first live one has the least. The
-		// greatest end is the index's unless only dead rows reach it.
+		// Rows are sorted by start: the first live one has the least.
 		first, last := int32(math.MaxInt32), int32(math.MinInt32)
 		for r := range int32(ix.n) {
 			if !isDead(dead, r) {
@@ -296,12 +295,10 @@ func (s *Snapshot) extent() {
 				break
 			}
 		}
-		for r := range int32(ix.n) {
+		// Backwards: a row ends at most maxSpan days after it starts.
+		for r := int32(ix.n) - 1; r >= 0 && int64(ix.dStart[r])+int64(ix.maxSpan) >= int64(last); r-- {
 			if !isDead(dead, r) {
 				last = max(last, ix.dEnd[r])
-				if last == ix.maxDay {
-					break
-				}
 			}
 		}
 		s.minDay, s.maxDay = min(s.minDay, first), max(s.maxDay, last)
