@@ -38,6 +38,10 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	if p.err != nil {
 		return p.err
 	}
+	// A withheld actor in q is answered as an unknown one (markings.go).
+	if err := s.checkQueryActors(r.Context(), req.AsOf, req.Q); err != nil {
+		return err
+	}
 	m, next, err := page(r.Context(), s.analytics, req, after, limit)
 	if err != nil {
 		return err

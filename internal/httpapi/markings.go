@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"maps"
 	"net/http"
 	"slices"
@@ -87,91 +86,9 @@ func visibleSource(ctx context.Context, src *plotline.Source) (*plotline.Source,
 	return src, nil
 }
 
-// visibleVersions narrows a record's history (plotline.VisibleVersions;
-// for actors and affiliations, which it shows as stored, visibleGraphVersions).
+// visibleVersions narrows a record's history (plotline.VisibleVersions).
 func (s *Server) visibleVersions(ctx context.Context, kind, id string, vs []plotline.Version) ([]plotline.Version, error) {
-	if kind == plotline.RecActor || kind == plotline.RecAffiliation {
-		return s.visibleGraphVersions(ctx, kind, id, vs)
-	}
 	return plotline.VisibleVersions(ctx, s.store, kind, id, vs)
-}
-
-// visibleGraphVersions narrows an actor's or an affiliation's history as
-// plotline.VisibleVersions does an incident's: not_found when the record as
-// it last stood is withheld; otherwise each version's citations above the
-// clearance removed, and the data of a version citing no visible source
-// (or, for an affiliation, naming an actor withheld now) dropped.
-func (s *Server) visibleGraphVersions(ctx context.Context, kind, id string, vs []plotline.Version) ([]plotline.Version, error) {
-	if plotline.VisibilityFor(ctx, map[string]string{}).SeesAll() {
-		return vs, nil
-	}
-	_, _, vis, err := s.visibleGraph(ctx, plotline.AsOf{})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]plotline.Version, len(vs))
-	last := -1 // the last version with data: the record as it last stood
-	for i, v := range vs {
-		out[i] = v
-		if v.Data == nil {
-			continue
-		}
-		last = i
-		data, ok, err := s.visibleGraphData(ctx, &vis, kind, v.Data)
-		if err != nil {
-			return nil, err
-		}
-		out[i].Data = nil
-		if ok {
-			out[i].Data = data
-		}
-	}
-	if last >= 0 && out[last].Data == nil {
-		return nil, notFound(kind, id)
-	}
-	return out, nil
-}
-
-// visibleGraphData redacts one stored actor or affiliation version; false
-// when it is withheld.
-func (s *Server) visibleGraphData(ctx context.Context, vis *plotline.Visibility, kind string, data []byte) ([]byte, bool, error) {
-	var (
-		rec           any
-		cited, remain int
-		ok            bool
-	)
-	switch kind {
-	case plotline.RecActor:
-		var a plotline.Actor
-		if err := jsonUnmarshal(data, &a); err != nil {
-			return nil, false, err
-		}
-		if err := markSources(ctx, s.store, plotline.AsOf{}, vis.Marks, a.Sources); err != nil {
-			return nil, false, err
-		}
-		cited = len(a.Sources)
-		a, ok = vis.Actor(a)
-		rec, remain = a, len(a.Sources)
-	default:
-		var f plotline.Affiliation
-		if err := jsonUnmarshal(data, &f); err != nil {
-			return nil, false, err
-		}
-		if err := markSources(ctx, s.store, plotline.AsOf{}, vis.Marks, f.Sources); err != nil {
-			return nil, false, err
-		}
-		cited = len(f.Sources)
-		f, ok = vis.Affiliation(f)
-		rec, remain = f, len(f.Sources)
-	}
-	if !ok {
-		return nil, false, nil
-	}
-	if remain == cited {
-		return data, true, nil
-	}
-	b, err := json.Marshal(rec)
-	return b, true, err
 }
 
 // storedIncident reads back a written incident as the acting user may see

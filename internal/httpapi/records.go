@@ -375,7 +375,16 @@ func (s *Server) putSource(w http.ResponseWriter, r *http.Request, src plotline.
 
 // ChangeList lists applied changes, newest first.
 type ChangeList struct {
-	Changes []plotline.Change `json:"changes"`
+	Changes []ChangeView `json:"changes"`
+}
+
+// ChangeView is a change as the acting user may see it: a change that
+// wrote records above the user's clearance says how many, by kind, in
+// Withheld (absent when none), and its note, which may name them, is
+// blanked (plotline.ChangeVisibility, as the audit log).
+type ChangeView struct {
+	plotline.Change
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 func (s *Server) changes(w http.ResponseWriter, r *http.Request) error {
@@ -388,8 +397,38 @@ func (s *Server) changes(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []plotline.Change{}
+	out := make([]ChangeView, len(list))
+	for i, c := range list {
+		out[i] = ChangeView{Change: c}
 	}
-	return writeJSON(w, r, http.StatusOK, ChangeList{Changes: list})
+	if plotline.VisibilityFor(r.Context(), map[string]string{}).SeesAll() || len(list) == 0 {
+		return writeJSON(w, r, http.StatusOK, ChangeList{Changes: out})
+	}
+	// The audit log lists the same changes with the records each wrote.
+	entries := map[int64]plotline.AuditEntry{}
+	wf, ok := s.store.(plotline.Workflow)
+	cv := s.changeVisibility(r)
+	if ok && cv != nil {
+		log, err := wf.Audit(r.Context(), plotline.AuditFilter{Limit: limit})
+		if err != nil {
+			return err
+		}
+		for _, e := range log {
+			entries[e.ID] = e
+		}
+	}
+	for i := range out {
+		e, ok := entries[out[i].ID]
+		if !ok {
+			out[i].Note = "" // not checked (no workflow, or written since): say nothing
+			continue
+		}
+		seen, withheld, err := cv.Entry(r.Context(), e)
+		if err != nil {
+			return err
+		}
+		out[i].Note = seen.Note
+		out[i].Withheld = withheldPtr(withheld)
+	}
+	return writeJSON(w, r, http.StatusOK, ChangeList{Changes: out})
 }

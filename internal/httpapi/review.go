@@ -17,6 +17,10 @@ import (
 // access policy (ReviewAccessPolicy), so that the handlers are safe on
 // their own: analysts read drafts, reviewers publish, return and revert,
 // admins read the audit log.
+//
+// TLP markings (plotline.ChangeVisibility): a draft or an audit entry
+// names only the records the acting user may see; the others are counted
+// in its "withheld" field, and the notes that might name them are blanked.
 
 // ReviewAccessPolicy is the least role for each review and audit route,
 // for AccessPolicy.
@@ -45,7 +49,7 @@ func reviewOperations() []operation {
 		{method: "GET", path: "/api/v1/review/queue", summary: "Draft changes, newest first: those awaiting review by default (analysts and up)",
 			params: []string{"draft_status", "user", "limit"}, response: typeOf[DraftList](), errors: []int{403, 501}},
 		{method: "GET", path: "/api/v1/review/drafts/{id}", summary: "One draft change: each record's proposed version beside the published one, and its reviews (analysts and up)",
-			response: typeOf[plotline.Draft](), errors: []int{403, 404, 501}},
+			response: typeOf[DraftView](), errors: []int{403, 404, 501}},
 		{method: "POST", path: "/api/v1/review/drafts/{id}/publish", summary: "Publish a draft: its records become published versions, as a new change with the note (reviewers)",
 			body: typeOf[ReviewNote](), response: typeOf[plotline.Change](), errors: []int{403, 404, 409, 413, 415, 501}},
 		{method: "POST", path: "/api/v1/review/drafts/{id}/return", summary: "Send a draft back to its author with a note (required); recorded as a change (reviewers)",
@@ -71,7 +75,15 @@ var reviewParamDocs = map[string]map[string]any{
 
 // DraftList is a page of drafts.
 type DraftList struct {
-	Drafts []plotline.Draft `json:"drafts"`
+	Drafts []DraftView `json:"drafts"`
+}
+
+// DraftView is a draft as the acting user may see it: records above the
+// user's clearance left out and counted in Withheld (absent when none),
+// the notes of the draft and its reviews blanked when any was.
+type DraftView struct {
+	plotline.Draft
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
 }
 
 // ReviewNote is the body of publish, return and revert: why.
@@ -81,7 +93,61 @@ type ReviewNote struct {
 
 // AuditLog is a page of the audit log.
 type AuditLog struct {
-	Entries []plotline.AuditEntry `json:"entries"`
+	Entries []AuditEntryView `json:"entries"`
+}
+
+// AuditEntryView is an audit entry as the acting user may see it: the
+// records listed narrowed to those the user may see, the others counted
+// in Withheld (absent when none), the note blanked when it might name them.
+type AuditEntryView struct {
+	plotline.AuditEntry
+	Withheld *plotline.Withheld `json:"withheld,omitempty"`
+}
+
+// changeVisibility returns the acting user's view of the change log; nil
+// when the store cannot narrow it (it keeps no review workflow).
+func (s *Server) changeVisibility(r *http.Request) *plotline.ChangeVisibility {
+	cr, ok := s.store.(plotline.ChangeReader)
+	if !ok {
+		return nil
+	}
+	return plotline.NewChangeVisibility(r.Context(), cr)
+}
+
+// visibleDrafts narrows drafts for the acting user.
+func (s *Server) visibleDrafts(r *http.Request, list []plotline.Draft) ([]DraftView, error) {
+	cv := s.changeVisibility(r)
+	out := make([]DraftView, 0, len(list))
+	for _, d := range list {
+		if cv == nil {
+			out = append(out, DraftView{Draft: d})
+			continue
+		}
+		seen, w, err := cv.Draft(r.Context(), d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, DraftView{Draft: seen, Withheld: withheldPtr(w)})
+	}
+	return out, nil
+}
+
+// visibleAudit narrows audit entries for the acting user.
+func (s *Server) visibleAudit(r *http.Request, list []plotline.AuditEntry) ([]AuditEntryView, error) {
+	cv := s.changeVisibility(r)
+	out := make([]AuditEntryView, 0, len(list))
+	for _, e := range list {
+		if cv == nil {
+			out = append(out, AuditEntryView{AuditEntry: e})
+			continue
+		}
+		seen, w, err := cv.Entry(r.Context(), e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, AuditEntryView{AuditEntry: seen, Withheld: withheldPtr(w)})
+	}
+	return out, nil
 }
 
 func (s *Server) workflow() (plotline.Workflow, error) {
@@ -128,10 +194,11 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []plotline.Draft{}
+	views, err := s.visibleDrafts(r, list)
+	if err != nil {
+		return err
 	}
-	return writeJSON(w, r, http.StatusOK, DraftList{Drafts: list})
+	return writeJSON(w, r, http.StatusOK, DraftList{Drafts: views})
 }
 
 func (s *Server) getDraft(w http.ResponseWriter, r *http.Request) error {
@@ -155,7 +222,11 @@ func (s *Server) getDraft(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusOK, d)
+	views, err := s.visibleDrafts(r, []plotline.Draft{*d})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, views[0])
 }
 
 // transition runs one review action by the acting user and refreshes the
@@ -248,15 +319,16 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []plotline.AuditEntry{}
+	views, err := s.visibleAudit(r, list)
+	if err != nil {
+		return err
 	}
 	if format == "csv" {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="plotline-audit.csv"`)
-		return WriteAuditCSV(w, list)
+		return writeAuditCSV(w, views)
 	}
-	return writeJSON(w, r, http.StatusOK, AuditLog{Entries: list})
+	return writeJSON(w, r, http.StatusOK, AuditLog{Entries: views})
 }
 
 // instant reads a day (its start, or with end its end) or an RFC 3339 instant.
@@ -281,12 +353,23 @@ func (p *params) instant(name string, end bool) *time.Time {
 }
 
 // AuditCSVHeader is the first row of the audit log as CSV.
-var AuditCSVHeader = []string{"change", "recorded_at", "recorded_by", "action", "target", "note", "count", "records"}
+var AuditCSVHeader = []string{"change", "recorded_at", "recorded_by", "action", "target", "note", "count", "records", "withheld"}
 
 // WriteAuditCSV writes audit entries as CSV, one row per change; records
-// are "kind/id" joined with spaces. Free text that a spreadsheet would read
-// as a formula gets a leading apostrophe.
+// are "kind/id" joined with spaces; withheld (records left out at the
+// reader's clearance) is empty. Free text that a spreadsheet would read as
+// a formula gets a leading apostrophe.
 func WriteAuditCSV(w interface{ Write([]byte) (int, error) }, list []plotline.AuditEntry) error {
+	views := make([]AuditEntryView, len(list))
+	for i, e := range list {
+		views[i] = AuditEntryView{AuditEntry: e}
+	}
+	return writeAuditCSV(w, views)
+}
+
+// writeAuditCSV is WriteAuditCSV for narrowed entries: withheld is how
+// many records the entry left out, by all kinds.
+func writeAuditCSV(w interface{ Write([]byte) (int, error) }, list []AuditEntryView) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(AuditCSVHeader); err != nil {
 		return err
@@ -300,8 +383,12 @@ func WriteAuditCSV(w interface{ Write([]byte) (int, error) }, list []plotline.Au
 		if e.Target != 0 {
 			target = strconv.FormatInt(e.Target, 10)
 		}
+		withheld := ""
+		if w := e.Withheld; w != nil {
+			withheld = strconv.Itoa(w.Sources + w.Actors + w.Affiliations + w.Incidents + w.Attributions)
+		}
 		row := []string{strconv.FormatInt(e.ID, 10), e.RecordedAt.Format(time.RFC3339Nano), inert(e.RecordedBy), e.Action, target,
-			inert(e.Note), strconv.Itoa(e.Count), inert(strings.Join(refs, " "))}
+			inert(e.Note), strconv.Itoa(e.Count), inert(strings.Join(refs, " ")), withheld}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
