@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -578,5 +579,58 @@ func TestLayersShareTextSearch(t *testing.T) {
 	}
 	if db.texts != 1 {
 		t.Errorf("%d text searches for two counts over %d layers, want 1", db.texts, snap.Layers())
+	}
+}
+
+// failingDB fails full scans once told to.
+type failingDB struct {
+	*sqlite.DB
+	fail bool // set before the engine's background build starts
+}
+
+func (f *failingDB) ScanIndex(ctx context.Context, recorded *time.Time, l engine.Loader) (int64, error) {
+	if f.fail {
+		return 0, fmt.Errorf("disk on fire")
+	}
+	return f.DB.ScanIndex(ctx, recorded, l)
+}
+
+// TestBackgroundBuildFails: the layered snapshot keeps serving, the next
+// refresh reports the failure and still brings the writes in.
+func TestBackgroundBuildFails(t *testing.T) {
+	ctx := context.Background()
+	s := openDeltaStore(t, 100, 9)
+	db := &failingDB{DB: s.db}
+	inc, err := engine.NewWithOptions(ctx, db, engine.Options{DeltaRows: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(inc.Close)
+	db.fail = true
+	var ids []string
+	for range 2 {
+		in := s.freshIncident()
+		ids = append(ids, in.ID)
+		if _, err := s.db.Apply(ctx, &plotline.Batch{By: "test", Incidents: []plotline.Incident{in}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := inc.Refresh(ctx); err != nil { // two incidents changed: past DeltaRows, a build starts
+		t.Fatal(err)
+	}
+	engine.WaitBackground(inc)
+	in := s.freshIncident()
+	ids = append(ids, in.ID)
+	if _, err := s.db.Apply(ctx, &plotline.Batch{By: "test", Incidents: []plotline.Incident{in}}); err != nil {
+		t.Fatal(err)
+	}
+	changed, err := inc.Refresh(ctx)
+	if !changed || err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Errorf("refresh after a failed background build: changed %v, err %v; want the write read and the failure reported", changed, err)
+	}
+	engine.WaitBackground(inc)
+	m, err := inc.Match(ctx, engine.Request{Query: mustQuery(t, "id:"+strings.Join(ids, ","))})
+	if err != nil || m.Total != 3 {
+		t.Errorf("the written incidents: %+v, %v", m, err)
 	}
 }
