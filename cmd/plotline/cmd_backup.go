@@ -55,8 +55,12 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 			return fmt.Errorf("backup: %w", err)
 		}
 	default:
-		if err := copyToSQLite(ctx, src, tmp); err != nil {
+		sessions, err := copyToSQLite(ctx, f.db, src, tmp)
+		if err != nil {
 			return fmt.Errorf("backup: %w", err)
+		}
+		if sessions > 0 {
+			fmt.Fprintf(m.Stderr, "plotline: %d login sessions were not backed up: after a restore users sign in again\n", sessions)
 		}
 	}
 	info, err := checkSQLiteFile(ctx, tmp)
@@ -75,25 +79,31 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 	return nil
 }
 
-// copyToSQLite writes src's whole history into a new SQLite file at path.
-func copyToSQLite(ctx context.Context, src plotline.Store, path string) error {
+// copyToSQLite writes src's (dsn's) whole history into a new SQLite file at
+// path, then the tables outside it that migrate-store copies (accounts, API
+// tokens, name and duplicate decisions, pending names), each verified. It
+// returns how many login sessions src held (not copied).
+func copyToSQLite(ctx context.Context, dsn string, src plotline.Store, path string) (sessions int64, err error) {
 	dst, err := sqlite.Open(ctx, path)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = copyHistory(ctx, src, dst)
+	sums, err := copyHistory(ctx, src, dst)
+	if err == nil {
+		sessions, err = copyTables(ctx, dsn, path, src, dst, sums)
+	}
 	if cerr := dst.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// Closing the last connection checkpoints the WAL into the file; a WAL
 	// left behind would be lost by the rename that follows.
 	if _, err := os.Stat(path + "-wal"); err == nil {
-		return plotline.Errorf(plotline.EINTERNAL, "%s-wal was not checkpointed", path)
+		return 0, plotline.Errorf(plotline.EINTERNAL, "%s-wal was not checkpointed", path)
 	}
-	return nil
+	return sessions, nil
 }
 
 // restore replaces the database with a backup made by `plotline backup`. A
@@ -144,6 +154,9 @@ func (m *Main) restore(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	sums, err := sumHistory(ctx, db)
+	if err == nil {
+		err = sumTables(ctx, target, db, sums)
+	}
 	if err != nil {
 		return fmt.Errorf("restore: read restored database: %w", err)
 	}
@@ -172,6 +185,14 @@ func (m *Main) restorePostgres(ctx context.Context, file, dsn string) error {
 	}
 	defer dst.Close()
 	sums, err := copyHistory(ctx, src, dst)
+	if err == nil {
+		// The backup of a SQLite database may hold login sessions; they
+		// stay behind, as with migrate-store.
+		_, err = copyTables(ctx, tmp, dsn, src, dst, sums)
+		if err != nil && plotline.ErrorCode(err) != plotline.ECONFLICT {
+			err = fmt.Errorf("%w\n(the history was restored and verified; the accounts and review decisions were not: restore again into a new, empty schema)", err)
+		}
+	}
 	if plotline.ErrorCode(err) == plotline.ECONFLICT {
 		return fmt.Errorf("%w\nRestore into a new schema (…?search_path=NEW) or drop the tables first.\n%s", err, pgDumpAdvice)
 	}

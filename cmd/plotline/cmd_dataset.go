@@ -46,7 +46,7 @@ func (m *Main) datasetCmd(ctx context.Context, args []string) error {
 			where, len(ds.Files), len(b.Sources), len(b.Actors), len(b.Affiliations), len(b.Incidents), attrs, ds.Digest)
 		return nil
 	}
-	db, err := m.openStore(ctx, f.db)
+	db, err := m.openAnyStore(ctx, f.db)
 	if err != nil {
 		return err
 	}

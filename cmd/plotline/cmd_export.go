@@ -65,7 +65,7 @@ func (m *Main) exportCmd(ctx context.Context, args []string) error {
 		opt.Counted = r.Counted
 	}
 
-	db, err := m.openStore(ctx, f.db)
+	db, err := m.openAnalyticsStore(ctx, f.db)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func (m *Main) genCSV(ctx context.Context, format, out string, cfg gen.Config) e
 }
 
 func (m *Main) genDB(ctx context.Context, path string, cfg gen.Config, batchSize int) error {
-	db, err := m.openStore(ctx, path)
+	db, err := openStoreAs[importStore](ctx, m, path, "import")
 	if err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	}
 	defer closer.Close()
 
-	db, err := m.openStore(ctx, f.db)
+	db, err := m.openCatalogueStore(ctx, f.db)
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func (m *Main) importSTIX(ctx context.Context, args []string) error {
 			return fmt.Errorf("write rejects: %w", err)
 		}
 	}
-	db, err := m.openStore(ctx, f.db)
+	db, err := m.openAnyStore(ctx, f.db)
 	if err != nil {
 		return err
 	}

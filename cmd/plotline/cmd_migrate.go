@@ -520,3 +520,28 @@ func hasTable(ctx context.Context, q interface {
 	var n int
 	return q.QueryRowContext(ctx, query, name).Scan(&n) == nil && n > 0
 }
+
+// sumTables adds the auxTables of the database dsn (store st) to sums: row
+// counts and checksums of what migrate-store and backup carry beside the
+// history. A table the store does not have is skipped.
+func sumTables(ctx context.Context, dsn string, st plotline.Store, sums *historySums) error {
+	tables, err := openTables(dsn, st)
+	if err != nil {
+		return err
+	}
+	defer tables.Close()
+	for _, tb := range auxTables {
+		if !hasTable(ctx, tables, tables.pg, tb.name) {
+			continue
+		}
+		rows, err := readTable(ctx, tables, tb)
+		if err != nil {
+			return err
+		}
+		sums.register(tb.name)
+		for _, r := range rows {
+			sums.addRow(tb.name, r)
+		}
+	}
+	return nil
+}

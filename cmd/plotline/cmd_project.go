@@ -42,7 +42,7 @@ func (m *Main) project(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := m.openStore(ctx, f.db)
+	db, err := m.openAnalyticsStore(ctx, f.db)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (m *Main) query(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := m.openStore(ctx, f.db)
+	db, err := m.openAnalyticsStore(ctx, f.db)
 	if err != nil {
 		return err
 	}

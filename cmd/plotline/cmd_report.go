@@ -41,7 +41,7 @@ func (m *Main) report(ctx context.Context, args []string) error {
 	if ao.Stated != nil {
 		p.AsOf = *ao.Stated
 	}
-	db, err := m.openStore(ctx, f.db)
+	db, err := m.openAnalyticsStore(ctx, f.db)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (m *Main) history(ctx context.Context, args []string) error {
 		f.Usage()
 		return plotline.Errorf(plotline.EINVALID, "history: want KIND and ID")
 	}
-	db, err := m.openStore(ctx, f.db)
+	db, err := m.openAnyStore(ctx, f.db)
 	if err != nil {
 		return err
 	}

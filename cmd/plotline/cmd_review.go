@@ -35,7 +35,7 @@ func (m *Main) review(ctx context.Context, args []string) error {
 			who = m.Getenv(env)
 		}
 	}
-	db, err := m.openStore(ctx, f.db)
+	db, err := openStoreAs[reviewStore](ctx, m, f.db, "keep review decisions")
 	if err != nil {
 		return err
 	}
@@ -44,11 +44,6 @@ func (m *Main) review(ctx context.Context, args []string) error {
 		return m.reviewNames(ctx, db, pos[1:], *dataset, who, *note, *limit)
 	}
 	return m.reviewDuplicates(ctx, db, pos[1:], who, *note, *km, *minScore, *limit)
-}
-
-type reviewStore interface {
-	plotline.Store
-	plotline.ResolveStore
 }
 
 func (m *Main) reviewNames(ctx context.Context, db reviewStore, args []string, dataset, who, note string, limit int) error {

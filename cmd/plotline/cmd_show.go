@@ -31,7 +31,7 @@ func (m *Main) show(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := m.openStore(ctx, f.db)
+	db, err := m.openAnyStore(ctx, f.db)
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/plotline-dev/plotline"
-	"github.com/plotline-dev/plotline/dataset"
-	"github.com/plotline-dev/plotline/internal/sqlite"
 )
 
 func main() {
@@ -175,36 +173,6 @@ func (f *flags) parse(args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-}
-
-// openStore opens the database, loading the curated dataset into a new one.
-func (m *Main) openStore(ctx context.Context, path string) (*sqlite.DB, error) {
-	if isPostgres(path) {
-		return nil, plotline.Errorf(plotline.ENOTIMPLEMENTED, "this command works on a SQLite database only so far; copy with `plotline migrate-store %s FILE.db`", redact(path))
-	}
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	empty, err := db.Empty(ctx)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	if empty {
-		ds, err := dataset.Load(dataset.Files)
-		if err != nil {
-			db.Close()
-			return nil, fmt.Errorf("curated dataset: %w", err)
-		}
-		if _, err := db.Apply(ctx, ds.Batch); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("load curated dataset: %w", err)
-		}
-		fmt.Fprintf(m.Stderr, "plotline: new database %s: loaded the curated dataset (%d incidents, %d actors, %d sources; %s)\n",
-			path, len(ds.Batch.Incidents), len(ds.Batch.Actors), len(ds.Batch.Sources), ds.Digest)
-	}
-	return db, nil
 }
 
 // asOfFlags registers --as-of (world clock) and --recorded (record clock).

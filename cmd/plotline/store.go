@@ -10,6 +10,7 @@ import (
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/dataset"
+	"github.com/plotline-dev/plotline/internal/engine"
 	"github.com/plotline-dev/plotline/internal/postgres"
 	"github.com/plotline-dev/plotline/internal/sqlite"
 )
@@ -30,9 +31,9 @@ func openBackend(ctx context.Context, dsn string) (plotline.Store, error) {
 	return sqlite.Open(ctx, dsn)
 }
 
-// openAnyStore is openStore for either backend: it opens the store dsn names
-// and loads the curated dataset into it when it is new. Commands that need
-// only plotline.Store should use it, so that --db postgres://… works.
+// openAnyStore opens the store dsn names, either backend, and loads the
+// curated dataset into it when it is new. Commands that need more than
+// plotline.Store open it through openStoreAs.
 func (m *Main) openAnyStore(ctx context.Context, dsn string) (plotline.Store, error) {
 	db, err := openBackend(ctx, dsn)
 	if err != nil {
@@ -86,6 +87,30 @@ func redact(dsn string) string {
 	return dsn
 }
 
+// The commands open the store through the narrowest interface they need, so
+// that each works on every backend that has it (SQLite and PostgreSQL have
+// them all). plotline.Store alone is openAnyStore.
+
+// analyticsStore is what the engine's commands need: the store for reading
+// whole records and counting drafts, and the engine's source (query,
+// report, project, export with a query).
+type analyticsStore interface {
+	plotline.Store
+	engine.Source
+}
+
+// importStore is what gen needs: Apply and the streaming import.
+type importStore interface {
+	plotline.Store
+	plotline.ImportStore
+}
+
+// reviewStore is what reviewing names and duplicates needs.
+type reviewStore interface {
+	plotline.Store
+	plotline.ResolveStore
+}
+
 // catalogueStore is what importing and reviewing names need from a store:
 // the streaming import and the entity-resolution decisions. Both backends
 // provide it.
@@ -95,17 +120,30 @@ type catalogueStore interface {
 	plotline.ResolveStore
 }
 
-// openCatalogueStore is openAnyStore for import, gen and review: SQLite or
-// PostgreSQL, the curated dataset loaded into a new database.
-func (m *Main) openCatalogueStore(ctx context.Context, dsn string) (catalogueStore, error) {
+// openStoreAs is openAnyStore for a command that needs more of the store
+// than plotline.Store: a store without it is ENOTIMPLEMENTED, the message
+// ending with what the command would have done ("cannot " + what).
+func openStoreAs[T plotline.Store](ctx context.Context, m *Main, dsn, what string) (T, error) {
+	var zero T
 	db, err := m.openAnyStore(ctx, dsn)
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	cs, ok := db.(catalogueStore)
+	st, ok := db.(T)
 	if !ok {
 		db.Close()
-		return nil, plotline.Errorf(plotline.ENOTIMPLEMENTED, "the store %s cannot import or keep review decisions", redact(dsn))
+		return zero, plotline.Errorf(plotline.ENOTIMPLEMENTED, "the store %s cannot %s", redact(dsn), what)
 	}
-	return cs, nil
+	return st, nil
+}
+
+// openAnalyticsStore opens a store that can feed the analytics engine.
+func (m *Main) openAnalyticsStore(ctx context.Context, dsn string) (analyticsStore, error) {
+	return openStoreAs[analyticsStore](ctx, m, dsn, "feed the analytics engine")
+}
+
+// openCatalogueStore is openAnyStore for import and review: SQLite or
+// PostgreSQL, the curated dataset loaded into a new database.
+func (m *Main) openCatalogueStore(ctx context.Context, dsn string) (catalogueStore, error) {
+	return openStoreAs[catalogueStore](ctx, m, dsn, "import or keep review decisions")
 }

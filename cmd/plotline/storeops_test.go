@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -217,10 +218,50 @@ func seedMore(t *testing.T, dsn string) {
 	}
 }
 
+// TestBackupRestoreKeepsTeam: a SQLite backup (the whole file) carries the
+// accounts, API tokens, name and duplicate decisions, pending names and
+// review workflow through backup → destroy → restore.
+func TestBackupRestoreKeepsTeam(t *testing.T) {
+	db := newDB(t)
+	seedHistory(t, db)
+	seedTeam(t, db)
+	want, wantTeam := readState(t, db), readTeam(t, db)
+	if len(wantTeam.Users) != 2 || len(wantTeam.Tokens) != 2 || len(wantTeam.Names) != 2 || len(wantTeam.Pending) != 1 ||
+		len(wantTeam.Dupes) != 1 || len(wantTeam.Drafts) == 0 {
+		t.Fatalf("seeded %+v", wantTeam)
+	}
+	file := filepath.Join(t.TempDir(), "backup.db")
+	if _, stderr, err := run(t, db, "backup", file); err != nil {
+		t.Fatalf("backup: %v\n%s", err, stderr)
+	}
+	removeSQLite(db) // destroy
+	out, stderr, err := run(t, db, "restore", file)
+	if err != nil {
+		t.Fatalf("restore: %v\n%s", err, stderr)
+	}
+	for _, tb := range auxTables {
+		if !strings.Contains(out, tb.name) {
+			t.Errorf("restore output does not report table %s:\n%s", tb.name, out)
+		}
+	}
+	sameState(t, "restored", readState(t, db), want)
+	sameTeam(t, "restored", readTeam(t, db), wantTeam)
+	sum := sha256.Sum256([]byte("token of alice"))
+	st, err := openExisting(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, u, err := st.(plotline.AccountStore).TokenUser(context.Background(), sum[:]); err != nil || u.Name != "alice" {
+		t.Errorf("alice's token after the restore: %v %v", u, err)
+	}
+}
+
 func TestBackupRestorePostgres(t *testing.T) {
 	pg := pgtest.DSN(t)
 	seedHistory(t, pg)
-	want := readState(t, pg)
+	seedTeam(t, pg)
+	want, wantTeam := readState(t, pg), readTeam(t, pg)
 	file := filepath.Join(t.TempDir(), "pg-backup.db")
 	out, stderr, err := run(t, pg, "backup", file)
 	if err != nil {
@@ -228,6 +269,9 @@ func TestBackupRestorePostgres(t *testing.T) {
 	}
 	if !strings.Contains(out, "pg_dump") {
 		t.Errorf("a PostgreSQL backup does not mention pg_dump: %q", out)
+	}
+	if !strings.Contains(stderr, "2 login sessions were not backed up") {
+		t.Errorf("stderr does not say the sessions stayed behind: %q", stderr)
 	}
 	if _, _, err := run(t, pg, "restore", file); plotline.ErrorCode(err) != plotline.ECONFLICT {
 		t.Errorf("restore into a non-empty schema: err %v; want ECONFLICT", err)
@@ -238,6 +282,7 @@ func TestBackupRestorePostgres(t *testing.T) {
 		t.Fatalf("restore: %v\n%s", err, stderr)
 	}
 	sameState(t, "restored", readState(t, pg), want)
+	sameTeam(t, "restored", readTeam(t, pg), wantTeam)
 
 	// The same file restores into SQLite too.
 	db := newDB(t)
@@ -245,6 +290,20 @@ func TestBackupRestorePostgres(t *testing.T) {
 		t.Fatalf("restore into SQLite: %v\n%s", err, stderr)
 	}
 	sameState(t, "restored into SQLite", readState(t, db), want)
+	sameTeam(t, "restored into SQLite", readTeam(t, db), wantTeam)
+
+	// A SQLite backup (login sessions included) restores into a new
+	// schema with its accounts; the sessions stay behind.
+	lite := filepath.Join(t.TempDir(), "lite-backup.db")
+	if _, stderr, err := run(t, db, "backup", lite); err != nil {
+		t.Fatalf("backup of SQLite: %v\n%s", err, stderr)
+	}
+	pg2 := pgtest.DSN(t)
+	if _, stderr, err := run(t, pg2, "restore", lite); err != nil {
+		t.Fatalf("restore SQLite backup into PostgreSQL: %v\n%s", err, stderr)
+	}
+	sameState(t, "SQLite backup restored into PostgreSQL", readState(t, pg2), want)
+	sameTeam(t, "SQLite backup restored into PostgreSQL", readTeam(t, pg2), wantTeam)
 }
 
 // destroySchema drops every table of the store's schema and recreates it empty.
