@@ -349,6 +349,12 @@ const (
 // precCol is the date precision's slot after the catNames columns.
 const precCol = 12
 
+// The slots of country and target in catNames.
+const (
+	countryCol = 3
+	targetCol  = 4
+)
+
 // builder collects the parts of a scan, then merges them into an Index.
 type builder struct {
 	ix    *Index
@@ -420,6 +426,9 @@ func newPart() *part {
 	for k := range p.dict {
 		p.dict[k] = newDict()
 	}
+	// Country and target share a dictionary (as in the index): the target
+	// is mostly the country, found then without a map lookup.
+	p.dict[targetCol] = p.dict[countryCol]
 	for k := range p.aDict {
 		p.aDict[k] = newDict()
 	}
@@ -506,6 +515,9 @@ func (p *part) incident(id string) (int32, bool) {
 	if p.ordered {
 		if p.cursor < n && p.ids.str(p.cursor) > id {
 			p.cursor = 0 // statements out of order: start over
+		}
+		if p.cursor < n && p.ids.str(p.cursor) != id && p.cursor+1 < n && p.ids.str(p.cursor+1) == id {
+			p.cursor++ // the next incident: the usual step
 		}
 		if p.cursor < n && p.ids.str(p.cursor) != id {
 			// Galloping would be faster for sparse statements; a binary
