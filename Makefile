@@ -2,7 +2,7 @@
 GO ?= go
 PG ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: run test test-all lint fuzz bench bench-engine bench-import bench-pg crash20 assets build check
+.PHONY: run test test-all lint fuzz bench bench-engine bench-import bench-refresh bench-pg crash20 assets build check
 
 run:            ## run Plotline on the embedded default database (plotline.db)
 	$(GO) run ./cmd/plotline serve
@@ -39,6 +39,9 @@ bench-engine:   ## engine benchmarks on generated data in memory (PLOTLINE_BENCH
 
 bench-import:   ## import throughput beside a raw SQLite insert (PLOTLINE_BENCH_ROWS, default 1 M)
 	$(GO) test -run XXX -bench . -benchtime 1x ./internal/ingest/
+
+bench-refresh:  ## Refresh after one write vs a full build on a generated SQLite store (PLOTLINE_BENCH_ROWS, default 200k)
+	PLOTLINE_BENCH_REFRESH_DB=/tmp/plotline-refresh.db $(GO) test -run '^$$' -bench Refresh -benchtime 20x ./internal/engine/
 
 bench-pg:       ## the engine's store scan and text search on PostgreSQL beside SQLite (needs PostgreSQL)
 	PLOTLINE_TEST_POSTGRES='$(PG)' $(GO) test -run '^$$' -bench EngineStore -benchtime 5x ./internal/postgres/

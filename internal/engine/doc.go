@@ -10,7 +10,7 @@
 //	q, err := query.Parse(`kind:plot actor:ISKP+ date:2024-01..2024-06`)
 //	tab, err := eng.Count(ctx, engine.Request{Query: q, AsOf: asOf, GroupBy: []string{"unit", "target"}})
 //	ser, err := eng.Series(ctx, engine.SeriesRequest{Request: engine.Request{Query: q}, Interval: "month"})
-//	changed, err := eng.Refresh(ctx)       // after writes: rebuilds if the store changed
+//	changed, err := eng.Refresh(ctx)       // after writes: reads what the store changed
 //
 // Every method takes ctx first and a Request (or a request embedding one):
 //
@@ -94,7 +94,13 @@
 //
 // # Freshness
 //
-// Refresh compares the store's last change ID with the index's and rebuilds
-// (off to the side; readers keep the old index until the new one is swapped
-// in). Rebuilding is complete rather than incremental.
+// Refresh compares the store's last change ID with the snapshot's. When the
+// store implements DeltaSource, it reads only the incidents changed since
+// into a layer over the full index (delta.go): the rows they replace are
+// dead in the layers below, and every answer merges the layers
+// (delta_ops.go). Past Options.DeltaRows changed incidents, a full index is
+// rebuilt in the background and swapped in, with writes made meanwhile
+// layered on top; readers never wait. Actor, affiliation or source-marking
+// changes rebuild in full, as does every refresh of a store without
+// DeltaSource.
 package engine
