@@ -41,6 +41,9 @@ type plan struct {
 	attrNeg []attrPred
 	dateLo  plotline.Day // the query's positive date range, for series defaults
 	dateHi  plotline.Day
+	// liveUnits: units come from the live structures (plan.live, no
+	// statement terms).
+	liveUnits bool
 }
 
 const chunkRows = 1 << 14
@@ -111,6 +114,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		return p, nil
 	}
 	var cands []cand
+	var liveCodes []uint32 // the codes of a positive actor term without subtrees
 	for ti := range q.Terms {
 		t := &q.Terms[ti]
 		f, _ := query.Lookup(t.Field)
@@ -133,6 +137,9 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 						size += len(ix.postings["actor"][c])
 					}
 					cands = append(cands, cand{size, len(codes), func() []int32 { return ix.union("actor", codes) }})
+					if !slices.ContainsFunc(t.Values, func(v query.Value) bool { return v.Subtree }) {
+						liveCodes = codes
+					}
 				}
 			}
 			continue
@@ -200,9 +207,18 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 	if p.r1 < p.r0 {
 		p.r1 = p.r0
 	}
-	if len(p.attrPos) > 0 || len(p.attrNeg) > 0 {
-		p.filters = append(p.filters, p.attrFilter())
-		ranges = append(ranges, nil)
+	live := p.live()
+	p.liveUnits = live && len(p.attrPos) == 0 && len(p.attrNeg) == 0
+	liveCand := -1
+	if live && len(p.attrPos) == 1 && len(p.attrNeg) == 0 && liveCodes != nil {
+		// The rows where the actor has a counted statement: as a driver,
+		// they are the statement term itself.
+		size := 0
+		for _, c := range liveCodes {
+			size += len(ix.live.actor[c])
+		}
+		liveCand = len(cands)
+		cands = append(cands, cand{size, len(liveCodes), func() []int32 { return unionLists(ix.live.actor, liveCodes, ix.n) }})
 	}
 	// Drive from the smallest posting list when it is much smaller than the range.
 	// A union of posting lists costs a few times a plain one (a bitmap
@@ -210,11 +226,11 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 	// costs.
 	best := -1
 	for i, c := range cands {
-		if best < 0 || c.cost() < cands[best].cost() {
+		if best < 0 || c.cost() < cands[best].cost() || (c.cost() == cands[best].cost() && i == liveCand) {
 			best = i
 		}
 	}
-	if best >= 0 && cands[best].cost() < int(p.r1-p.r0)/4 {
+	if best >= 0 && (cands[best].cost() < int(p.r1-p.r0)/4 || best == liveCand) {
 		rows := cands[best].rows()
 		lo, _ := slices.BinarySearch(rows, p.r0)
 		hi, _ := slices.BinarySearch(rows, p.r1)
@@ -222,6 +238,10 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		if p.driver == nil {
 			p.driver = []int32{}
 		}
+	}
+	if (len(p.attrPos) > 0 || len(p.attrNeg) > 0) && !(p.driver != nil && best == liveCand) {
+		p.filters = append(p.filters, p.attrFilter())
+		ranges = append(ranges, nil)
 	}
 	return p, nil
 }
@@ -295,14 +315,19 @@ func (c cand) cost() int {
 
 // union returns the sorted, distinct rows in the posting lists of codes.
 func (ix *Index) union(name string, codes []uint32) []int32 {
-	lists := ix.postings[name]
+	return unionLists(ix.postings[name], codes, ix.n)
+}
+
+// unionLists returns the sorted, distinct rows in lists[c] for the codes,
+// n rows in all.
+func unionLists(lists [][]int32, codes []uint32, n int) []int32 {
 	switch len(codes) {
 	case 0:
 		return []int32{}
 	case 1:
 		return lists[codes[0]]
 	}
-	bm := make([]uint64, (ix.n+63)/64)
+	bm := make([]uint64, (n+63)/64)
 	size := 0
 	for _, c := range codes {
 		for _, r := range lists[c] {

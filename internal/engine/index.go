@@ -223,6 +223,8 @@ type Index struct {
 	mk   *markings // restricted material and views by clearance (markings.go); nil in a view
 	view *view     // in a view: what it withholds
 
+	live *live // statements as known now under rule any, derived for speed (live.go)
+
 	// dead marks rows superseded by a later delta (delta.go); nil when none.
 	dead []uint64
 }
@@ -707,6 +709,7 @@ func (b *builder) finish() *Index {
 		},
 	})
 	parallel([]func(){ix.buildPostings, ix.buildGrid, ix.buildStats})
+	ix.buildLive()
 	return ix
 }
 
@@ -725,6 +728,15 @@ func (ix *Index) share() {
 	}
 	if slices.Equal(ix.aSStart, ix.aStated) {
 		ix.aSStart = ix.aStated
+	}
+	// Number columns that are all unknown (or otherwise equal) share one.
+	for i, a := range numNames {
+		for _, b := range numNames[:i] {
+			if slices.Equal(ix.num[a], ix.num[b]) {
+				ix.num[a] = ix.num[b]
+				break
+			}
+		}
 	}
 }
 

@@ -286,6 +286,9 @@ func appendDistinct(s []uint32, v uint32) []uint32 {
 // scratch space for the statements.
 func (p *plan) units(row int32, buf []uint32, sc *[]uint32) []uint32 {
 	ix := p.ix
+	if p.liveUnits {
+		return ix.liveUnits(row, buf)
+	}
 	ids := buf[:0]
 	if !p.ordered && len(p.attrPos) == 0 {
 		// Every counted statement matches: test them inline.
@@ -300,10 +303,15 @@ func (p *plan) units(row int32, buf []uint32, sc *[]uint32) []uint32 {
 			ids = appendDistinct(ids, ix.aActor[a])
 		}
 	}
+	return ix.mostSpecific(ids, ix.dStart[row])
+}
+
+// mostSpecific drops from ids every unit that another one lies under on
+// day (analysis.Graph.MostSpecific), in place.
+func (ix *Index) mostSpecific(ids []uint32, day int32) []uint32 {
 	if len(ids) < 2 {
 		return ids
 	}
-	day := ix.dStart[row]
 	// Drop every unit that another one lies under (marked first, so that
 	// every comparison sees all units).
 	var small [16]bool
@@ -446,6 +454,10 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 			}
 			return
 		}
+		if dense && len(dims) == 1 && dims[0].row == nil {
+			countSet(p, dims[0], sel, vals, pt.dense, &pt.total, &pt.sum)
+			return
+		}
 		sets := make([][]uint32, len(dims))
 		var keys []uint64
 		var sc []uint32
@@ -531,6 +543,52 @@ func (ix *Index) Count(ctx context.Context, req Request) (*Table, error) {
 	}
 	t.Rows = groupRows(dims, keys, accs, countOnly, req.Limit)
 	return t, nil
+}
+
+// countSet counts the rows of sel in the groups of one statement
+// dimension d (an incident in each of its groups, "" when none), summing
+// vals when set. Units of a live plan are read from the live column without
+// a call per row.
+func countSet(p *plan, d *dim, sel []int32, vals []int32, acc []acc, total, sum *int64) {
+	value := func(r int32) int64 { return 1 }
+	if vals != nil {
+		value = func(r int32) int64 { return int64(max(vals[r], 0)) }
+	}
+	if d.name == "unit" && p.liveUnits && vals == nil {
+		unit := p.ix.live.unit
+		var buf []uint32
+		for _, r := range sel {
+			if u := unit[r]; u&liveMany == 0 {
+				acc[u].count++
+				acc[u].value++
+				continue
+			}
+			buf = p.ix.liveUnits(r, buf)
+			for _, u := range buf {
+				acc[u].count++
+				acc[u].value++
+			}
+		}
+		*total += int64(len(sel))
+		*sum += int64(len(sel))
+		return
+	}
+	var set, sc []uint32
+	for _, r := range sel {
+		v := value(r)
+		*total++
+		*sum += v
+		set = d.set(p, r, set, &sc)
+		if len(set) == 0 {
+			acc[0].count++
+			acc[0].value += v
+			continue
+		}
+		for _, c := range set {
+			acc[c].count++
+			acc[c].value += v
+		}
+	}
 }
 
 // groupRows labels and orders the groups: by value, largest first, then by
