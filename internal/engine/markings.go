@@ -24,9 +24,10 @@ import (
 // The rules themselves are plotline.Visibility's (markings.go in the root
 // package); the view only applies them to columns. The restricted material
 // comes from the store (plotline.MarkingReader), read once per index and
-// only when a clearance below RED asks. Known gap: actors and affiliations
-// withheld at a clearance still shape the organisation graph (ACTOR+ and
-// roll-ups), though statements naming a withheld actor are withheld.
+// only when a clearance below RED asks. The view's organisation graph and
+// its dated segments hold only the actors and affiliations the clearance
+// keeps (view_graph.go), so ACTOR+, roll-ups, "connected to" and the
+// report's related split follow only what the user may see.
 
 // markings caches an index's restricted material and its views.
 type markings struct {
@@ -116,11 +117,8 @@ func (ix *Index) buildView(m *plotline.Markings, clearance string) *Index {
 	if len(hiddenActors) > 0 {
 		vis.ActorHidden = func(id string) bool { return hiddenActors[id] }
 	}
-	for _, f := range ix.affs {
-		if _, ok := vis.Affiliation(f); !ok {
-			w.Affiliations++
-		}
-	}
+	org := ix.viewOrg(vis)
+	w.Affiliations = len(ix.affs) - len(org.affs)
 
 	// Rows whose every cited source is withheld.
 	var hiddenSrc []bool // mv code → a withheld source
@@ -191,6 +189,7 @@ func (ix *Index) buildView(m *plotline.Markings, clearance string) *Index {
 	}
 	v := *ix
 	v.mk, v.view = nil, vw
+	v.actors, v.affs, v.g, v.org = org.actors, org.affs, org.g, org.org
 	if len(hideStmt) > 0 {
 		v.aStated = slices.Clone(ix.aStated)
 		for r := range int32(ix.n) {
