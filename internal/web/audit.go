@@ -42,6 +42,10 @@ type auditRow struct {
 	More       int    // records written but not listed
 	Draft      string // the draft's page, for drafts and their reviews
 	Revertible bool
+	// Withheld says, in counts, what of the change the user's clearance
+	// withholds; NoteWithheld that its note is not shown (it might name it).
+	Withheld     string
+	NoteWithheld bool
 }
 
 type recordLink struct{ Kind, ID, URL string }
@@ -82,8 +86,20 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request) {
 		}
 		d.Prev = v.With("offset", prev)
 	}
+	// TLP markings: records above the user's clearance are counted, not
+	// named, and the notes that might name them are blanked.
+	cv, err := h.changeVisibility(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	for _, e := range list {
-		d.Entries = append(d.Entries, auditRowOf(e))
+		row, err := visibleAuditRow(r, cv, e)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		d.Entries = append(d.Entries, row)
 	}
 	dl := url.Values{}
 	for k, val := range map[string]string{"by": d.By, "action": d.Action, "kind": d.Kind, "id": d.ID, "from": d.From, "to": d.To} {
@@ -157,6 +173,20 @@ func auditInstant(name, s string, end bool) (*time.Time, error) {
 		t = day.EndTime().Add(time.Nanosecond)
 	}
 	return &t, nil
+}
+
+// visibleAuditRow is auditRowOf for the entry as the user may see it. A
+// change that wrote anything the user may not see is not theirs to revert.
+func visibleAuditRow(r *http.Request, cv *plotline.ChangeVisibility, e plotline.AuditEntry) (auditRow, error) {
+	seen, withheld, err := cv.Entry(r.Context(), e)
+	if err != nil {
+		return auditRow{}, err
+	}
+	row := auditRowOf(seen)
+	row.Withheld = withheldText(withheld)
+	row.NoteWithheld = seen.Note != e.Note
+	row.Revertible = row.Revertible && !withheld.Any() && !row.NoteWithheld
+	return row, nil
 }
 
 func auditRowOf(e plotline.AuditEntry) auditRow {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/analysis"
 )
 
 // ---- incidents ----
@@ -257,11 +258,31 @@ func (h *Handler) attributionRefs(r *http.Request, a *plotline.Attribution) []*p
 	}
 	errs := h.missingSources(r, "sources", ids)
 	if plotline.ValidID(a.ActorID) {
-		if _, err := h.store.Actor(r.Context(), a.ActorID, plotline.AsOf{}); err != nil {
+		_, err := h.store.Actor(r.Context(), a.ActorID, plotline.AsOf{})
+		if err == nil && !plotline.VisibilityFor(r.Context(), map[string]string{}).SeesAll() {
+			// An actor withheld at the user's clearance is not stored, as
+			// far as the user is told (markings.go).
+			var g *analysis.Graph
+			if g, _, err = h.graph(r.Context(), plotline.AsOf{}); err == nil && g.Actor(a.ActorID) == nil {
+				err = plotline.Errorf(plotline.ENOTFOUND, "actor %q not found", a.ActorID)
+			}
+		}
+		if err != nil {
 			errs = append(errs, plotline.FieldError("actor", "no actor %q is stored", a.ActorID))
 		}
 	}
 	return errs
+}
+
+// pickerActors lists the actors the attribution form offers: those of the
+// organisation graph as the user may see it (markings.go), so a withheld
+// actor is never offered.
+func (h *Handler) pickerActors(r *http.Request) ([]plotline.Actor, error) {
+	g, _, err := h.graph(r.Context(), plotline.AsOf{})
+	if err != nil {
+		return nil, err
+	}
+	return g.Actors(), nil
 }
 
 func (h *Handler) newAttribution(w http.ResponseWriter, r *http.Request) {
@@ -270,7 +291,7 @@ func (h *Handler) newAttribution(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	actors, err := h.store.Actors(r.Context(), plotline.AsOf{})
+	actors, err := h.pickerActors(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -326,7 +347,7 @@ func (h *Handler) editAttribution(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	actors, err := h.store.Actors(r.Context(), plotline.AsOf{})
+	actors, err := h.pickerActors(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -540,11 +561,21 @@ func (h *Handler) fromDraft(r *http.Request, kind, id string, dst any) (bool, er
 		if rec.Kind != kind || rec.ID != id || rec.Deleted || rec.Data == nil {
 			continue
 		}
-		// TLP markings: a draft record above the clearance is not found.
-		if _, ok, err := h.draftRecord(r, rec); err != nil {
+		// TLP markings: a draft record above the clearance is not found;
+		// one carrying material above it is not revised below it (saving
+		// would drop what the form could not show), as editable says.
+		cv, err := h.changeVisibility(r)
+		if err != nil {
 			return false, err
-		} else if !ok {
-			break
+		}
+		_, withheld, ok, err := cv.DraftRecord(r.Context(), rec)
+		switch {
+		case err != nil:
+			return false, err
+		case !ok:
+			return false, plotline.Errorf(plotline.ENOTFOUND, "draft %d proposes no %s %q", n, kind, id)
+		case withheld.Any():
+			return false, &plotline.Error{Code: plotline.EFORBIDDEN, Message: "this draft carries material above your clearance; someone cleared to see it must revise it"}
 		}
 		reflect.ValueOf(dst).Elem().SetZero() // the draft as it is, not laid over the published version
 		if err := json.Unmarshal(rec.Data, dst); err != nil {

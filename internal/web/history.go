@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/plotline-dev/plotline"
 )
@@ -21,9 +22,24 @@ func decodeVersion(v plotline.Version, dst any) error {
 type historyData struct {
 	Kind, ID  string
 	Versions  []plotline.Version
+	Rows      []historyRow // the versions as listed: notes, revert forms
 	A, B      int
 	Diff      []diffLine
 	RecordURL string
+	Reverted  int64 // the change a revert from this page just recorded
+}
+
+// historyRow is one version in the list. NoteWithheld: the note of the
+// change that wrote it may name what the user's clearance withholds, and
+// is not shown. Revertible: a reviewer may revert that change from here.
+type historyRow struct {
+	Version                  int
+	RecordedAt               time.Time
+	RecordedBy, Note         string
+	Deleted                  bool
+	ChangeID                 int64
+	NoteWithheld, Revertible bool
+	shown                    bool // the user may see this version's data
 }
 
 // diffLine is one field that differs between two versions.
@@ -54,6 +70,11 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &historyData{Kind: ref.Kind, ID: ref.ID, Versions: vs}
+	if d.Rows, err = h.historyRows(r, ref, vs); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d.Reverted, _ = strconv.ParseInt(v.Query.Get("reverted"), 10, 64) // not a number: no notice
 	if ref.Kind == plotline.RecIncident {
 		d.RecordURL = "/incidents/" + url.PathEscape(ref.ID)
 	}
@@ -82,6 +103,64 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "history", &page{Title: "History of " + ref.ID, View: v, Data: d})
+}
+
+// historyRows lists the versions with what the change that wrote each
+// may show: its note, unless it wrote anything the user may not see
+// (plotline.ChangeVisibility, as the audit log); and, for reviewers, a
+// revert of it, unless it wrote anything the user may not see or is a
+// version the user may not see.
+func (h *Handler) historyRows(r *http.Request, ref plotline.Ref, vs []plotline.Version) ([]historyRow, error) {
+	rows := make([]historyRow, len(vs))
+	for i, v := range vs {
+		rows[i] = historyRow{Version: v.Version, RecordedAt: v.RecordedAt, RecordedBy: v.RecordedBy, Note: v.Note, Deleted: v.Deleted,
+			ChangeID: v.ChangeID, shown: v.Data != nil || v.Deleted}
+	}
+	u := plotline.Acting(r.Context())
+	sees := plotline.VisibilityFor(r.Context(), map[string]string{}).SeesAll()
+	wf, ok := h.store.(plotline.Workflow)
+	cr, cok := h.store.(plotline.ChangeReader)
+	if !ok || !cok {
+		for i := range rows {
+			rows[i].NoteWithheld = !sees && rows[i].Note != ""
+			rows[i].Note = map[bool]string{true: "", false: rows[i].Note}[rows[i].NoteWithheld]
+		}
+		return rows, nil
+	}
+	if sees && !plotline.CanReview(u) {
+		return rows, nil
+	}
+	// The changes that wrote this record, drafts included, are few.
+	entries, err := wf.Audit(r.Context(), plotline.AuditFilter{Kind: ref.Kind, ID: ref.ID, Limit: 10000})
+	if err != nil {
+		return nil, err
+	}
+	cv := plotline.NewChangeVisibility(r.Context(), cr)
+	byChange := make(map[int64]plotline.AuditEntry, len(entries))
+	for _, e := range entries {
+		byChange[e.ID] = e
+	}
+	for i := range rows {
+		e, ok := byChange[rows[i].ChangeID]
+		if !ok {
+			rows[i].NoteWithheld = !sees && rows[i].Note != "" // not checked: say nothing
+			continue
+		}
+		seen, withheld, err := cv.Entry(r.Context(), e)
+		if err != nil {
+			return nil, err
+		}
+		rows[i].NoteWithheld = seen.Note != e.Note
+		row := auditRowOf(seen)
+		rows[i].Revertible = plotline.CanReview(u) && row.Revertible && !withheld.Any() && !rows[i].NoteWithheld &&
+			rows[i].shown
+	}
+	for i := range rows {
+		if rows[i].NoteWithheld {
+			rows[i].Note = ""
+		}
+	}
+	return rows, nil
 }
 
 func versionOf(vs []plotline.Version, n int) *plotline.Version {

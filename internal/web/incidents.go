@@ -100,6 +100,7 @@ type table struct {
 	Note     string // why the rows are not in the order asked for
 	QErr     string
 	Download []download
+	Drafts   httpapi.DraftsNote // the table leaves drafts out; how many wait
 }
 
 type colChoice struct {
@@ -373,6 +374,9 @@ func (h *Handler) incidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := h.buildTable(r, v, false)
+	if err == nil {
+		t.Drafts, err = httpapi.DraftsNoteFor(r.Context(), h.store, httpapi.ChangeCacheOf(h.analytics))
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

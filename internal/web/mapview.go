@@ -10,6 +10,7 @@ import (
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/httpapi"
 )
 
 // mapIncident is one incident as the map script reads it.
@@ -41,6 +42,9 @@ type mapData struct {
 	Names  map[string]string
 	Actors []plotline.Actor
 	Rules  []string
+	Drafts httpapi.DraftsNote // the map leaves drafts out; how many wait
+	// Withheld says, in counts, what the reader's clearance left out.
+	Withheld string
 }
 
 func (h *Handler) mapView(w http.ResponseWriter, r *http.Request) {
@@ -49,7 +53,9 @@ func (h *Handler) mapView(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	g, err := h.analytics.Graph(r.Context(), v.Clock)
+	// The graph as the reader may see it (markings.go): a withheld unit is
+	// neither offered in the picker nor named on the map.
+	g, _, err := h.graph(r.Context(), v.Clock)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -79,7 +85,16 @@ func (h *Handler) mapView(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := &mapData{P: p, R: rep, Extent: extent, Names: actorNames(g.Actors()), Actors: orgActors(g.Actors()), Rules: []string{"any", "official", "claims", "best"}}
+	drafts, err := httpapi.DraftsNoteFor(r.Context(), h.store, httpapi.ChangeCacheOf(h.analytics))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := &mapData{P: p, R: rep, Extent: extent, Names: actorNames(g.Actors()), Actors: orgActors(g.Actors()), Rules: []string{"any", "official", "claims", "best"},
+		Drafts: drafts}
+	if rep.Withheld != nil {
+		d.Withheld = withheldText(*rep.Withheld)
+	}
 	for _, line := range rep.Incidents {
 		in := byID[line.ID]
 		mi := mapIncident{ID: line.ID, Title: line.Title, Date: line.Date, Kind: line.Kind, Target: line.TargetCountry,

@@ -47,14 +47,19 @@ type draftRow struct {
 	Records  []plotline.Ref
 	Count    int // records in all, shown or not
 	Withheld int // records above the user's clearance, not named
-	Comment  *plotline.Change
+	// NoteWithheld: the draft's note (and its reviews') may name what the
+	// user's clearance withholds, and is not shown.
+	NoteWithheld bool
+	Comment      *plotline.Change
 }
 
 type draftData struct {
-	Draft    *plotline.Draft
-	Saved    bool // just saved by its author: say so
+	Draft    *plotline.Draft // as the user may see it (notes blanked when they must be)
+	Saved    bool            // just saved by its author: say so
 	Records  []draftRecordView
-	Withheld int
+	Withheld string // what the user's clearance withheld, in counts
+	// NoteWithheld: the notes of the draft and its reviews are not shown.
+	NoteWithheld bool
 	// Publishable: a reviewer may publish (awaiting review or returned);
 	// Pending: awaiting review, so it may also be sent back.
 	Publishable, Pending bool
@@ -127,7 +132,12 @@ func (h *Handler) reviewQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Full = len(list) == d.Limit
-	if d.Drafts, err = h.draftRows(r, wf, list); err != nil {
+	cv, err := h.changeVisibility(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if d.Drafts, err = h.draftRows(r, cv, list); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -138,7 +148,7 @@ func (h *Handler) reviewQueue(w http.ResponseWriter, r *http.Request) {
 			h.fail(w, r, err)
 			return
 		}
-		if d.Returned, err = h.draftRows(r, wf, mine); err != nil {
+		if d.Returned, err = h.draftRows(r, cv, mine); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -146,38 +156,31 @@ func (h *Handler) reviewQueue(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "review", &page{Title: "Review", Nav: "review", View: v, Data: d})
 }
 
-// draftRows summarises drafts for the queue. Records above the user's
-// clearance are counted, not named (TLP markings), which needs each
-// draft's data; a user who sees everything skips that.
-func (h *Handler) draftRows(r *http.Request, wf plotline.Workflow, list []plotline.Draft) ([]draftRow, error) {
-	all := plotline.VisibilityFor(r.Context(), nil).SeesAll()
+// changeVisibility returns the acting user's view of the change log
+// (plotline.ChangeVisibility: records above the clearance counted, not
+// named; notes that might name them blanked).
+func (h *Handler) changeVisibility(r *http.Request) (*plotline.ChangeVisibility, error) {
+	cr, ok := h.store.(plotline.ChangeReader)
+	if !ok {
+		return nil, plotline.Errorf(plotline.ENOTIMPLEMENTED, "this store keeps no review workflow")
+	}
+	return plotline.NewChangeVisibility(r.Context(), cr), nil
+}
+
+// draftRows summarises drafts for the queue, as the user may see them.
+func (h *Handler) draftRows(r *http.Request, cv *plotline.ChangeVisibility, list []plotline.Draft) ([]draftRow, error) {
 	out := make([]draftRow, 0, len(list))
 	for _, d := range list {
-		row := draftRow{Change: d.Change, Status: d.Status, Count: len(d.Records)}
-		if n := len(d.Reviews); n > 0 {
-			row.Comment = &d.Reviews[n-1]
+		seen, _, err := cv.Draft(r.Context(), d)
+		if err != nil {
+			return nil, err
 		}
-		recs := d.Records
-		if !all {
-			full, err := wf.Draft(r.Context(), d.Change.ID)
-			if err != nil {
-				return nil, err
-			}
-			recs = nil
-			for _, rec := range full.Records {
-				if _, ok, err := h.draftRecord(r, rec); err != nil {
-					return nil, err
-				} else if ok {
-					recs = append(recs, rec)
-				} else {
-					row.Withheld++
-				}
-			}
+		row := draftRow{Change: seen.Change, Status: seen.Status, Count: len(d.Records), Withheld: len(d.Records) - len(seen.Records),
+			NoteWithheld: seen.Change.Note != d.Change.Note}
+		if n := len(seen.Reviews); n > 0 {
+			row.Comment = &seen.Reviews[n-1]
 		}
-		for _, rec := range recs {
-			if len(row.Records) == queueRecords {
-				break
-			}
+		for _, rec := range seen.Records[:min(len(seen.Records), queueRecords)] {
 			row.Records = append(row.Records, plotline.Ref{Kind: rec.Kind, ID: rec.ID})
 		}
 		out = append(out, row)
@@ -185,32 +188,18 @@ func (h *Handler) draftRows(r *http.Request, wf plotline.Workflow, list []plotli
 	return out, nil
 }
 
-// draftRecord shows one record of a draft beside its published version,
-// as the acting user may see them; false when either is withheld at the
-// user's clearance (then nothing of it may be shown).
-func (h *Handler) draftRecord(r *http.Request, rec plotline.DraftRecord) (draftRecordView, bool, error) {
+// draftRecord shows one record of a draft (as the user may see it:
+// cv.DraftRecord) beside its published version.
+func draftRecord(rec plotline.DraftRecord) (draftRecordView, error) {
 	v := draftRecordView{Kind: rec.Kind, ID: rec.ID, Status: rec.Status, Deleted: rec.Deleted, New: rec.Current == nil, CurrentVersion: rec.CurrentVersion}
 	proposed := &plotline.Version{Kind: rec.Kind, ID: rec.ID, Deleted: rec.Deleted, Data: rec.Data}
 	var current *plotline.Version
 	if rec.Current != nil {
 		current = &plotline.Version{Kind: rec.Kind, ID: rec.ID, Version: rec.CurrentVersion, Data: rec.Current}
 	}
-	for _, p := range []**plotline.Version{&proposed, &current} {
-		if *p == nil || (*p).Data == nil {
-			continue
-		}
-		vs, err := plotline.VisibleVersions(r.Context(), h.store, rec.Kind, rec.ID, []plotline.Version{**p})
-		if plotline.ErrorCode(err) == plotline.ENOTFOUND {
-			return draftRecordView{}, false, nil
-		}
-		if err != nil {
-			return draftRecordView{}, false, err
-		}
-		*p = &vs[0]
-	}
 	diff, err := diffVersions(current, proposed)
 	if err != nil {
-		return draftRecordView{}, false, err
+		return draftRecordView{}, err
 	}
 	v.Diff = diff
 	if !v.New {
@@ -219,7 +208,7 @@ func (h *Handler) draftRecord(r *http.Request, rec plotline.DraftRecord) (draftR
 			v.Record = "/incidents/" + url.PathEscape(rec.ID)
 		}
 	}
-	return v, true, nil
+	return v, nil
 }
 
 func (h *Handler) draftPage(w http.ResponseWriter, r *http.Request) {
@@ -255,18 +244,26 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, code int, re
 		h.fail(w, r, err)
 		return
 	}
-	d := &draftData{Draft: dr, Saved: v.Query.Get("saved") != "", ReturnError: returnErr, Comment: comment,
-		Pending: dr.Status == plotline.StatusDraft}
+	// TLP markings: records above the user's clearance are counted, not
+	// shown, and the notes that might name them are blanked.
+	cv, err := h.changeVisibility(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	seen, withheld, err := cv.Draft(r.Context(), *dr)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	d := &draftData{Draft: &seen, Saved: v.Query.Get("saved") != "", ReturnError: returnErr, Comment: comment,
+		Pending: dr.Status == plotline.StatusDraft, Withheld: withheldText(withheld), NoteWithheld: seen.Change.Note != dr.Change.Note}
 	d.Publishable = d.Pending || dr.Status == plotline.StatusReturned
-	for _, rec := range dr.Records {
-		rv, ok, err := h.draftRecord(r, rec)
+	for _, rec := range seen.Records {
+		rv, err := draftRecord(rec)
 		if err != nil {
 			h.fail(w, r, err)
 			return
-		}
-		if !ok {
-			d.Withheld++
-			continue
 		}
 		if d.Publishable && !rec.Deleted {
 			rv.Revise = reviseLink(id, rec)
@@ -274,9 +271,9 @@ func (h *Handler) showDraft(w http.ResponseWriter, r *http.Request, code int, re
 		d.Records = append(d.Records, rv)
 	}
 	if dr.Status == plotline.StatusPublished {
-		for i := range dr.Reviews {
-			if dr.Reviews[i].Action == plotline.ActionPublish {
-				d.Published = &dr.Reviews[i]
+		for i := range seen.Reviews {
+			if seen.Reviews[i].Action == plotline.ActionPublish {
+				d.Published = &seen.Reviews[i]
 			}
 		}
 	}
