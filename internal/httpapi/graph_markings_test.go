@@ -461,6 +461,21 @@ func TestGraphMarkingsChangeLog(t *testing.T) {
 		}
 	}
 
+	// A record's history blanks the notes of the changes that wrote
+	// anything withheld, as the audit log does.
+	for path, note := range map[string]string{
+		"/api/v1/actors/test-graz-cell/history":    `"note":"the cell's second source"`,
+		"/api/v1/incidents/test-graz-plot/history": `"note":"graph markings"`,
+		"/api/v1/incidents/test-graz-plot/diff":    `"note":"graph markings"`,
+	} {
+		if res := srv["reader"].do(t, "GET", path, nil); res.status != 200 || strings.Contains(string(res.body), note) {
+			t.Errorf("reader: GET %s: %d, shows %s:\n%.600s", path, res.status, note, res.body)
+		}
+		if res := srv["admin"].do(t, "GET", path, nil); !strings.Contains(string(res.body), note) {
+			t.Errorf("admin: GET %s lacks %s:\n%.600s", path, note, res.body)
+		}
+	}
+
 	// The audit CSV counts what it withheld in its last column.
 	res := srv["green-admin"].do(t, "GET", "/api/v1/audit?format=csv&limit=1", nil)
 	if !strings.HasSuffix(strings.TrimSpace(string(res.body)), ",,1,,1") {
@@ -492,6 +507,37 @@ func TestGraphMarkingsChangeLog(t *testing.T) {
 		}
 		if v.Change.ID != redID || len(v.Records) != 0 || v.Change.Note != "" || v.Withheld == nil || *v.Withheld != (plotline.Withheld{Sources: 1}) {
 			t.Errorf("%s: the RED draft below RED is %+v, withheld %v; want no record, no note, 1 source withheld", path, v.Change, v.Withheld)
+		}
+	}
+}
+
+// BenchmarkChangeLogMarkings measures what narrowing the change log costs
+// an admin cleared to GREEN against the RED admin (nothing narrowed): the
+// audit log, the changes list and the review queue over graphMarkedServer
+// and 120 more changes, one source each, every sixth RED.
+func BenchmarkChangeLogMarkings(b *testing.B) {
+	srv, _ := graphMarkedServer(b, greenAdmin, admin)
+	for i := range 120 {
+		tlp := "clear"
+		if i%6 == 0 {
+			tlp = "red"
+		}
+		id := "bench-src-" + strconv.Itoa(i)
+		res := srv["admin"].do(b, "POST", "/api/v1/sources", plotline.Source{ID: id, Publisher: "Bench", Title: "Bench " + id,
+			URL: "https://example.org/" + id, Kind: "news", TLP: tlp})
+		if res.status != 201 {
+			b.Fatalf("put %s: %d %s", id, res.status, res.body)
+		}
+	}
+	for _, path := range []string{"/api/v1/audit?limit=100", "/api/v1/changes?limit=100", "/api/v1/review/queue"} {
+		for _, who := range []string{"admin", "green-admin"} {
+			b.Run(who+path, func(b *testing.B) {
+				for b.Loop() {
+					if res := srv[who].do(b, "GET", path, nil); res.status != 200 {
+						b.Fatalf("%d %s", res.status, res.body)
+					}
+				}
+			})
 		}
 	}
 }

@@ -86,9 +86,40 @@ func visibleSource(ctx context.Context, src *plotline.Source) (*plotline.Source,
 	return src, nil
 }
 
-// visibleVersions narrows a record's history (plotline.VisibleVersions).
+// visibleVersions narrows a record's history (plotline.VisibleVersions)
+// and blanks the notes of the changes that wrote anything the acting user
+// may not see, as the audit log does (plotline.ChangeVisibility): a note
+// may name what its change wrote.
 func (s *Server) visibleVersions(ctx context.Context, kind, id string, vs []plotline.Version) ([]plotline.Version, error) {
-	return plotline.VisibleVersions(ctx, s.store, kind, id, vs)
+	vs, err := plotline.VisibleVersions(ctx, s.store, kind, id, vs)
+	if err != nil || plotline.VisibilityFor(ctx, map[string]string{}).SeesAll() {
+		return vs, err
+	}
+	shown := map[int64]bool{} // change → its note may be shown
+	wf, ok := s.store.(plotline.Workflow)
+	cr, cok := s.store.(plotline.ChangeReader)
+	if ok && cok {
+		// The changes that wrote this record, drafts included, are few.
+		entries, err := wf.Audit(ctx, plotline.AuditFilter{Kind: kind, ID: id, Limit: 10000})
+		if err != nil {
+			return nil, err
+		}
+		cv := plotline.NewChangeVisibility(ctx, cr)
+		for _, e := range entries {
+			seen, _, err := cv.Entry(ctx, e)
+			if err != nil {
+				return nil, err
+			}
+			shown[e.ID] = seen.Note == e.Note
+		}
+	}
+	out := slices.Clone(vs)
+	for i := range out {
+		if !shown[out[i].ChangeID] {
+			out[i].Note = ""
+		}
+	}
+	return out, nil
 }
 
 // storedIncident reads back a written incident as the acting user may see
