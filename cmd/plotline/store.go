@@ -111,9 +111,8 @@ type reviewStore interface {
 	plotline.ResolveStore
 }
 
-// catalogueStore is what importing and reviewing names need from a store:
-// the streaming import and the entity-resolution decisions. Both backends
-// provide it.
+// catalogueStore is what importing needs from a store: the streaming
+// import, and the entity-resolution decisions the names are resolved with.
 type catalogueStore interface {
 	plotline.Store
 	plotline.ImportStore
@@ -142,8 +141,7 @@ func (m *Main) openAnalyticsStore(ctx context.Context, dsn string) (analyticsSto
 	return openStoreAs[analyticsStore](ctx, m, dsn, "feed the analytics engine")
 }
 
-// openCatalogueStore is openAnyStore for import and review: SQLite or
-// PostgreSQL, the curated dataset loaded into a new database.
+// openCatalogueStore opens a store that can import.
 func (m *Main) openCatalogueStore(ctx context.Context, dsn string) (catalogueStore, error) {
 	return openStoreAs[catalogueStore](ctx, m, dsn, "import or keep review decisions")
 }
