@@ -284,3 +284,52 @@ func TestViewEqualsNarrowedStore(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkViewOrganisation measures a clearance's view of an index of
+// 20,000 incidents and an organisation of 2,000 cells with two dated
+// affiliations each: with every affiliation shown (the view shares the
+// index's organisation) and with one withheld (it builds its own).
+func BenchmarkViewOrganisation(b *testing.B) {
+	ctx := context.Background()
+	s := openDeltaStore(b, 20_000, 9)
+	org := &plotline.Batch{By: "bench", Sources: []plotline.Source{{ID: "s-org", Publisher: "p", Title: "t", URL: "https://example.org/",
+		Published: plotline.MustDate("2020"), Kind: "news", TLP: "clear"}}}
+	for i := range 2000 {
+		id := fmt.Sprintf("cell%04d", i)
+		org.Actors = append(org.Actors, plotline.Actor{ID: id, Name: "Cell " + id, Kind: plotline.ActorCell, Sources: []string{"s1"}})
+		org.Affiliations = append(org.Affiliations,
+			plotline.Affiliation{ID: id + "-a", ChildID: id, ParentID: fmt.Sprintf("prov%d", 1+i%12), From: plotline.MustDate("2017-01-01"),
+				To: plotline.MustDate("2020-12-31"), Sources: []string{"s1"}},
+			plotline.Affiliation{ID: id + "-b", ChildID: id, ParentID: fmt.Sprintf("prov%d", 1+(i+5)%12), From: plotline.MustDate("2021-01-01"),
+				Sources: []string{"s1"}})
+	}
+	org.Affiliations[1].Sources = []string{"s-org"}
+	if _, err := s.db.Apply(ctx, org); err != nil {
+		b.Fatal(err)
+	}
+	e, err := engine.New(ctx, s.db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, err := e.Index(ctx, plotline.AsOf{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		red  []string
+	}{{"shown", nil}, {"one-withheld", []string{"s-org"}}} {
+		build, err := engine.ViewBuilder(ctx, ix, "green", bc.red...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if w := build().Withheld(); (w.Affiliations > 0) != (bc.red != nil) {
+			b.Fatalf("%s: withheld %+v", bc.name, w)
+		}
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				build()
+			}
+		})
+	}
+}
