@@ -37,6 +37,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if ea, ok := analytics.(*httpapi.EngineAnalytics); ok {
+		defer ea.Engine.Close() // stops a background rebuild before the store closes
+	}
 	if sub, ok := db.(plotline.ChangeSubscriber); ok {
 		if r, ok := analytics.(httpapi.Refresher); ok {
 			go followChanges(ctx, sub, r, log)
@@ -88,7 +91,8 @@ func (m *Main) analytics(ctx context.Context, store plotline.Store, log *slog.Lo
 		log.Warn("this store cannot feed the analytics engine; count, cross-tab, series, projection and q= filters are unavailable")
 		return &httpapi.SnapshotAnalytics{Store: store}, nil
 	}
-	eng, err := engine.New(ctx, src)
+	// Background rebuilds (after many incremental refreshes) are logged.
+	eng, err := engine.NewWithOptions(ctx, src, engine.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
