@@ -136,7 +136,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 					for _, c := range codes {
 						size += len(ix.postings["actor"][c])
 					}
-					cands = append(cands, cand{size, len(codes), func() []int32 { return ix.union("actor", codes) }})
+					cands = append(cands, cand{size, len(codes), func() []int32 { return ix.union("actor", codes) }, -1})
 					if !slices.ContainsFunc(t.Values, func(v query.Value) bool { return v.Subtree }) {
 						liveCodes = codes
 					}
@@ -151,7 +151,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 			p.filters = append(p.filters, bitmapFilter(rows, ix.n, t.Not))
 			ranges = append(ranges, nil)
 			if !t.Not {
-				cands = append(cands, cand{len(rows), 1, func() []int32 { return rows }})
+				cands = append(cands, cand{len(rows), 1, func() []int32 { return rows }, len(p.filters) - 1})
 			}
 			continue
 		}
@@ -175,7 +175,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 			for _, c := range cells {
 				size += int(ix.grid.off[c+1] - ix.grid.off[c])
 			}
-			cands = append(cands, cand{size, len(cells), func() []int32 { return ix.gridRows(cells, size) }})
+			cands = append(cands, cand{size, len(cells), func() []int32 { return ix.gridRows(cells, size) }, -1})
 		case "country", "event_type":
 			c := ix.cat[f.Name]
 			var codes []uint32
@@ -187,7 +187,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 				}
 			}
 			name := f.Name
-			cands = append(cands, cand{size, len(codes), func() []int32 { return ix.union(name, codes) }})
+			cands = append(cands, cand{size, len(codes), func() []int32 { return ix.union(name, codes) }, len(p.filters) - 1})
 		case "date", "within":
 			lo, hi := plotline.Day(query.MaxDay), plotline.Day(query.MinDay)
 			for _, v := range t.Values {
@@ -218,7 +218,7 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 			size += len(ix.live.actor[c])
 		}
 		liveCand = len(cands)
-		cands = append(cands, cand{size, len(liveCodes), func() []int32 { return unionLists(ix.live.actor, liveCodes, ix.n) }})
+		cands = append(cands, cand{size, len(liveCodes), func() []int32 { return unionLists(ix.live.actor, liveCodes, ix.n) }, -1})
 	}
 	// Drive from the smallest posting list when it is much smaller than the range.
 	// A union of posting lists costs a few times a plain one (a bitmap
@@ -237,6 +237,10 @@ func (ix *Index) compile(ctx context.Context, q *query.Query, rule string, asOf 
 		p.driver = rows[lo:hi]
 		if p.driver == nil {
 			p.driver = []int32{}
+		}
+		if k := cands[best].covers; k >= 0 {
+			p.filters = slices.Delete(p.filters, k, k+1)
+			ranges = slices.Delete(ranges, k, k+1)
 		}
 	}
 	if (len(p.attrPos) > 0 || len(p.attrNeg) > 0) && !(p.driver != nil && best == liveCand) {
@@ -303,6 +307,9 @@ type cand struct {
 	size  int // rows in the lists
 	lists int
 	rows  func() []int32
+	// covers is the filter the rows satisfy by construction (the term's
+	// own, not needed when they drive the scan), or -1.
+	covers int
 }
 
 // cost estimates the work of producing the rows.
