@@ -28,7 +28,16 @@ type EngineAnalytics struct {
 	// on: the dashboard asks the same few questions over and over.
 	reportIx *engine.Snapshot
 	reports  map[ReportRequest]*analysis.ExternalOpsReport
+
+	// cache keeps the pending drafts' number and the organisation's source
+	// markings until the store's next change, for the API and the UI.
+	cache ChangeCache
 }
+
+var _ ChangeCacher = (*EngineAnalytics)(nil)
+
+// ChangeCache returns the analytics' cache of answers per store change.
+func (a *EngineAnalytics) ChangeCache() *ChangeCache { return &a.cache }
 
 // reportCacheSize bounds the cached reports (per index).
 const reportCacheSize = 64
@@ -122,11 +131,13 @@ func (a *EngineAnalytics) Report(ctx context.Context, req ReportRequest) (*analy
 			return rep, nil // reports are never modified after they are made
 		}
 	}
-	p, err := ReportParams(ix.Graph(), req)
+	view, err := ix.View(ctx, req.Clearance)
 	if err != nil {
 		return nil, err
 	}
-	view, err := ix.View(ctx, req.Clearance)
+	// Names resolve in the organisation the clearance sees: an actor
+	// withheld from it is no actor at all.
+	p, err := ReportParams(view.Graph(), req)
 	if err != nil {
 		return nil, err
 	}

@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
 	"github.com/plotline-dev/plotline/internal/engine"
 	"github.com/plotline-dev/plotline/internal/httpapi"
+	"github.com/plotline-dev/plotline/internal/sqlite"
 )
 
 // newEngineServer serves the curated dataset with the analytics engine.
@@ -134,4 +137,121 @@ func BenchmarkDashboardEngine(b *testing.B) {
 		struct{ name, path string }{"series", "/api/v1/series?q=date:2024-01..2024-06&every=month&from=2024-01-01&to=2024-06-30"},
 		struct{ name, path string }{"crosstab", "/api/v1/crosstab?q=date:2024-01..2024-06&rows=unit&cols=target"},
 	))
+}
+
+// countingStore counts the reads a ChangeCache saves: drafts listed and
+// sources read one by one.
+type countingStore struct {
+	*sqlite.DB
+	drafts, sources atomic.Int64
+}
+
+func (s *countingStore) Drafts(ctx context.Context, f plotline.DraftFilter) ([]plotline.Draft, error) {
+	s.drafts.Add(1)
+	return s.DB.Drafts(ctx, f)
+}
+
+func (s *countingStore) Source(ctx context.Context, id string, asOf plotline.AsOf) (*plotline.Source, error) {
+	s.sources.Add(1)
+	return s.DB.Source(ctx, id, asOf)
+}
+
+// TestEngineAnalyticsCachePerChange checks that the engine adapter keeps a
+// ChangeCache, as plotline serve uses it: the pending drafts are listed and
+// the organisation's source markings read once per store change, not per
+// request, and both follow changes written by others.
+func TestEngineAnalyticsCachePerChange(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var st *countingStore
+	ts := newTestServer(t, func(c *httpapi.Config) {
+		st = &countingStore{DB: c.Store.(*sqlite.DB)}
+		for _, b := range graphMarked() {
+			if _, err := st.Apply(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eng, err := engine.New(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ea := &httpapi.EngineAnalytics{Engine: eng}
+		if httpapi.ChangeCacheOf(ea) == nil {
+			t.Fatal("EngineAnalytics keeps no ChangeCache")
+		}
+		c.Store, c.Analytics = st, ea
+		c.Auth = headerAuth{"analyst": &greenAnalyst, "reader": &reader}
+	})
+	draft := func(id string) { // a later draft of the same record replaces an earlier one
+		t.Helper()
+		in, err := ts.db.Incident(ctx, id, plotline.AsOf{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Summary += " (draft)"
+		if _, err := ts.db.Apply(ctx, &plotline.Batch{By: "other", Note: "draft", Draft: true, Incidents: []plotline.Incident{*in}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pending := func() int {
+		t.Helper()
+		res := ts.do(t, "GET", "/api/v1/query?q=target:AUT", nil, "X-Test-User", "analyst")
+		var q struct {
+			Pending *int `json:"drafts_pending"`
+		}
+		res.json(t, &q)
+		if res.status != 200 || q.Pending == nil {
+			t.Fatalf("query: %d %.300s", res.status, res.body)
+		}
+		return *q.Pending
+	}
+	draft(istanbul)
+	for i := range 3 {
+		if n := pending(); n != 1 {
+			t.Fatalf("request %d: %d drafts pending; want 1", i, n)
+		}
+	}
+	if n := st.drafts.Load(); n != 1 {
+		t.Errorf("drafts listed %d times for 3 requests at one change; want 1", n)
+	}
+	draft("test-graz-plot")
+	if n := pending(); n != 2 {
+		t.Errorf("after another writer's draft: %d pending; want 2", n)
+	}
+	if n := st.drafts.Load(); n != 2 {
+		t.Errorf("drafts listed %d times over two changes; want 2", n)
+	}
+
+	cellShown := func() bool {
+		t.Helper()
+		res := ts.do(t, "GET", "/api/v1/actors?kind=cell", nil, "X-Test-User", "reader")
+		if res.status != 200 {
+			t.Fatalf("actors: %d %.300s", res.status, res.body)
+		}
+		return strings.Contains(string(res.body), `"test-graz-cell"`)
+	}
+	if !cellShown() {
+		t.Fatal("the reader does not see the Graz cell, known from a CLEAR source")
+	}
+	read := st.sources.Load()
+	if read == 0 {
+		t.Fatal("no source read for the reader's organisation: the test proves nothing")
+	}
+	for range 2 {
+		cellShown()
+	}
+	if n := st.sources.Load(); n != read {
+		t.Errorf("sources read %d times for 3 requests at one change; want %d, as for the first", n, read)
+	}
+	src, err := ts.db.Source(ctx, "test-cell-open", plotline.AsOf{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.TLP = "red"
+	if _, err := ts.db.Apply(ctx, &plotline.Batch{By: "other", Note: "raise", Sources: []plotline.Source{*src}}); err != nil {
+		t.Fatal(err)
+	}
+	if cellShown() {
+		t.Error("the reader still sees the Graz cell after its last visible source was marked RED")
+	}
 }
