@@ -259,6 +259,11 @@ const formulaStart = "=+-@\t\r'"
 
 func freeText(c column) bool { return c.typ == "text" || c.typ == "list" || c.typ == "url" }
 
+// SafeCell is neutralise for other CSV writers (the web table download):
+// a free-text cell that a spreadsheet would run as a formula gets one more
+// apostrophe in front.
+func SafeCell(s string) string { return neutralise(s) }
+
 func neutralise(s string) string {
 	if s != "" && strings.IndexByte(formulaStart, s[0]) >= 0 {
 		return "'" + s

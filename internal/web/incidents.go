@@ -13,6 +13,7 @@ import (
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/export"
 	"github.com/plotline-dev/plotline/internal/httpapi"
 	"github.com/plotline-dev/plotline/internal/query"
 )
@@ -417,8 +418,15 @@ func (h *Handler) exportIncidents(w http.ResponseWriter, r *http.Request) {
 			head = append(head, c.Key)
 		}
 		cw.Write(head) //nolint:errcheck // checked by Flush/Error below
+		cells := make([]string, len(t.Cols))
 		for _, row := range t.Rows {
-			cw.Write(row.Cells) //nolint:errcheck // as above
+			for i, c := range row.Cells {
+				cells[i] = c
+				if !t.Cols[i].Numeric { // free text: no spreadsheet formulas
+					cells[i] = export.SafeCell(c)
+				}
+			}
+			cw.Write(cells) //nolint:errcheck // as above
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
