@@ -37,8 +37,8 @@ bench:          ## benchmark the engine against SQLite and DuckDB on generated d
 bench-engine:   ## engine benchmarks on generated data in memory (PLOTLINE_BENCH_ROWS=2500000 for full size)
 	$(GO) test ./internal/engine -run '^$$' -bench . -benchtime 20x
 
-bench-import:   ## import throughput beside a raw SQLite insert (PLOTLINE_BENCH_ROWS, default 1 M)
-	$(GO) test -run XXX -bench . -benchtime 1x ./internal/ingest/
+bench-import:   ## import throughput beside a raw insert of the same rows into the same tables (PLOTLINE_BENCH_ROWS, default 1 M: ~45 min)
+	$(GO) test -run XXX -bench . -benchtime 1x -timeout 3h ./internal/ingest/
 
 bench-refresh:  ## Refresh after one write vs a full build on a generated SQLite store (PLOTLINE_BENCH_ROWS, default 200k)
 	PLOTLINE_BENCH_REFRESH_DB=/tmp/plotline-refresh.db $(GO) test -run '^$$' -bench Refresh -benchtime 20x ./internal/engine/
