@@ -695,6 +695,37 @@ func (c *ChangeVisibility) Entry(ctx context.Context, e AuditEntry) (AuditEntry,
 	return e, w, nil
 }
 
+// MayReview refuses (EFORBIDDEN) publishing, returning or reverting a
+// change that wrote material above the user's clearance: one may not act
+// on what one cannot see. Below RED, a change with more records than its
+// audit entry lists is refused when anything restricted is stored, since
+// the unlisted ones cannot be checked. A change that does not exist is
+// left to the action to report.
+func (c *ChangeVisibility) MayReview(ctx context.Context, wf Workflow, change int64) error {
+	if c.SeesAll() {
+		return nil
+	}
+	list, err := wf.Audit(ctx, AuditFilter{Change: change, Limit: 1})
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	e := list[0]
+	_, w, err := c.Entry(ctx, e)
+	if err != nil {
+		return err
+	}
+	restricted := w.Any()
+	if !restricted && e.Count > len(e.Records) {
+		if restricted, err = c.anyRestricted(ctx); err != nil {
+			return err
+		}
+	}
+	if restricted {
+		return Errorf(EFORBIDDEN, "change %d wrote material above your clearance; a reviewer cleared for it must decide", change)
+	}
+	return nil
+}
+
 // wrote reports whether the user may see that change wrote ref (the
 // version it wrote and the record as it last stood are both visible), and
 // what was withheld from that version. A version the record's history does

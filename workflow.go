@@ -81,6 +81,7 @@ type AuditFilter struct {
 	Action string
 	Kind   string // changes that wrote a version of this kind
 	ID     string // with Kind: changes that wrote this record
+	Change int64  // only this change (0: any)
 	From   *time.Time
 	To     *time.Time
 	Limit  int // 0: 100

@@ -253,6 +253,11 @@ func (s *Server) transition(role string, act func(wf plotline.Workflow, r *http.
 		if err != nil {
 			return err
 		}
+		if cv := s.changeVisibility(r); cv != nil {
+			if err := cv.MayReview(r.Context(), wf, id); err != nil {
+				return err
+			}
+		}
 		ch, err := act(wf, r, id, actingName(r), body.Note)
 		if err != nil {
 			return err

@@ -418,6 +418,9 @@ func (db *DB) Audit(ctx context.Context, f plotline.AuditFilter) ([]plotline.Aud
 	if f.Action != "" {
 		where = append(where, `action = `+a.add(f.Action))
 	}
+	if f.Change != 0 {
+		where = append(where, `id = `+a.add(f.Change))
+	}
 	if f.From != nil {
 		where = append(where, `recorded_at >= `+a.add(f.From.UnixNano()))
 	}

@@ -450,6 +450,9 @@ func (db *DB) Audit(ctx context.Context, f plotline.AuditFilter) ([]plotline.Aud
 	if f.Action != "" {
 		where, args = append(where, `action = ?`), append(args, f.Action)
 	}
+	if f.Change != 0 {
+		where, args = append(where, `id = ?`), append(args, f.Change)
+	}
 	if f.From != nil {
 		where, args = append(where, `recorded_at >= ?`), append(args, f.From.UnixNano())
 	}

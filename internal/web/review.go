@@ -167,6 +167,16 @@ func (h *Handler) changeVisibility(r *http.Request) (*plotline.ChangeVisibility,
 	return plotline.NewChangeVisibility(r.Context(), cr), nil
 }
 
+// mayReview refuses acting on a change that wrote material above the
+// user's clearance (plotline.ChangeVisibility.MayReview).
+func (h *Handler) mayReview(r *http.Request, wf plotline.Workflow, id int64) error {
+	cv, err := h.changeVisibility(r)
+	if err != nil {
+		return err
+	}
+	return cv.MayReview(r.Context(), wf, id)
+}
+
 // draftRows summarises drafts for the queue, as the user may see them.
 func (h *Handler) draftRows(r *http.Request, cv *plotline.ChangeVisibility, list []plotline.Draft) ([]draftRow, error) {
 	out := make([]draftRow, 0, len(list))
@@ -302,6 +312,10 @@ func (h *Handler) review(action string) http.HandlerFunc {
 			h.fail(w, r, err)
 			return
 		}
+		if err := h.mayReview(r, wf, id); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 		note := f.str("note")
 		by := h.recordedBy(plotline.Acting(r.Context()))
 		switch action {
@@ -360,6 +374,10 @@ func (h *Handler) revert(w http.ResponseWriter, r *http.Request) {
 	}
 	wf, err := h.workflow()
 	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.mayReview(r, wf, id); err != nil {
 		h.fail(w, r, err)
 		return
 	}
