@@ -56,8 +56,8 @@ type Changed struct {
 type Loader interface {
 	Organisation(actors []plotline.Actor, affiliations []plotline.Affiliation)
 	// Parts returns n loaders, one per part of the scan. Each part may be
-	// fed from its own goroutine, concurrently with the others; rows of an
-	// earlier part come first among rows on the same day.
+	// fed from its own goroutine, concurrently with the others; the index
+	// orders rows by date, then incident ID, whatever the parts' order.
 	Parts(n int) []PartLoader
 }
 

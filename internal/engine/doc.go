@@ -92,6 +92,16 @@
 // JSON data or notes), one read transaction per worker, all at the same
 // last change. Past record instants are read from the tables.
 //
+// # Listing and live structures
+//
+// Rows are laid out by date, then incident ID, which is the listing order:
+// Match collects only the requested page and sorts nothing. For questions
+// as known now under a rule that counts every basis without an order,
+// live.go derives at build, per actor, the rows with a standing statement
+// and, per row, its distinct actors, so an actor term drives the scan
+// without a statement filter and unit counts read no statements. As-of
+// questions, other rules and clearance views use the statements.
+//
 // # Freshness
 //
 // Refresh compares the store's last change ID with the snapshot's. When the
