@@ -543,6 +543,14 @@ func (ix *Index) incidentTerm(t *query.Term, f query.Field) (filter, rangeFilter
 				fl, rf := pred(func(int32) bool { return false })
 				return fl, rf, nil
 			}
+			if b := ix.num8[f.Name]; b != nil && (hi <= 253 || (lo <= 254 && hi >= ix.numMax[f.Name])) {
+				// The byte column answers exactly: values up to 253 are
+				// exact, and every row above matches when hi reaches the
+				// column's largest value.
+				clo, chi := uint8(lo+1), uint8(min(hi, 254)+1)
+				fl, rf := byteRange(b, clo, chi-clo)
+				return fl, rf, nil
+			}
 			fl, rf := intRange(vals, lo, uint32(hi-lo))
 			return fl, rf, nil
 		}
@@ -653,6 +661,28 @@ func intRange(vals []int32, lo int32, w uint32) (filter, rangeFilter) {
 			for i, v := range vals[lo0:hi] {
 				out[k] = lo0 + int32(i)
 				k += b2i(uint32(v-lo) <= w)
+			}
+			return out[:k]
+		}
+}
+
+// byteRange keeps rows whose byte b has 0 <= b-lo <= w (unsigned).
+//
+//go:noinline
+func byteRange(vals []uint8, lo, w uint8) (filter, rangeFilter) {
+	return func(sel []int32) []int32 {
+			n := 0
+			for _, i := range sel {
+				sel[n] = i
+				n += b2i(vals[i]-lo <= w)
+			}
+			return sel[:n]
+		}, func(lo0, hi int32, out []int32) []int32 {
+			k := len(out)
+			out = slices.Grow(out, int(hi-lo0))[:k+int(hi-lo0)]
+			for i, v := range vals[lo0:hi] {
+				out[k] = lo0 + int32(i)
+				k += b2i(v-lo <= w)
 			}
 			return out[:k]
 		}

@@ -27,6 +27,28 @@ type dict struct {
 
 	last     string // the last code looked up, for runs of one value
 	lastCode uint32
+
+	rank atomic.Pointer[[]int32] // labelRank, for the dictionary's size when computed
+}
+
+// labelRank returns each code's rank among the dictionary's strings in
+// byte order, so that grouping sorts integers instead of labels. It is
+// computed again when the dictionary has grown since.
+func (d *dict) labelRank() []int32 {
+	if r := d.rank.Load(); r != nil && len(*r) == len(d.s) {
+		return *r
+	}
+	order := make([]int32, len(d.s))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(d.s[a], d.s[b]) })
+	rank := make([]int32, len(d.s))
+	for r, c := range order {
+		rank[c] = int32(r)
+	}
+	d.rank.Store(&rank)
+	return rank
 }
 
 func newDict() *dict { return &dict{m: map[string]uint32{"": 0}, s: []string{""}} }
@@ -219,6 +241,11 @@ type Index struct {
 	postings map[string][][]int32 // country, event_type, actor: code → incident rows
 	grid     grid                 // rows by one-degree cell, for bounding boxes
 	numHist  map[string][]int32   // per number column: rows unknown, then per value 0..255, then above
+	// num8 narrows each number column to a byte: 0 unknown, v+1 for
+	// 0 ≤ v ≤ 253, 255 above (numMax is the largest value), so that range
+	// filters read a quarter of the memory.
+	num8   map[string][]uint8
+	numMax map[string]int32
 
 	mk   *markings // restricted material and views by clearance (markings.go); nil in a view
 	view *view     // in a view: what it withholds
@@ -236,12 +263,20 @@ func (ix *Index) buildStats() {
 	}
 	ix.prec.counted(ix.n)
 	ix.numHist = map[string][]int32{}
+	ix.num8 = map[string][]uint8{}
+	ix.numMax = map[string]int32{}
 	for name, vals := range ix.num {
 		h := make([]int32, 258)
-		for _, v := range vals {
+		b := make([]uint8, len(vals))
+		m := int32(-1)
+		for i, v := range vals {
 			h[min(max(v, -1), 256)+1]++
+			b[i] = uint8(min(max(v, -1), 254) + 1)
+			m = max(m, v)
 		}
 		ix.numHist[name] = h
+		ix.num8[name] = b
+		ix.numMax[name] = m
 	}
 }
 

@@ -147,6 +147,9 @@ type dim struct {
 	gather func(sel []int32, keys []uint64)                              // keys[i] = keys[i]*card + code of sel[i]
 	set    func(p *plan, row int32, buf []uint32, sc *[]uint32) []uint32 // sc: scratch for statements
 	label  func(code uint32) string
+	// rank, when set, gives each code's rank among the labels (the same
+	// order as comparing labels: dictionary labels are distinct).
+	rank func() []int32
 }
 
 func (ix *Index) dim(name string) (*dim, error) {
@@ -207,6 +210,9 @@ func (ix *Index) dim(name string) (*dim, error) {
 		d.gather = gatherCodes(c.u16, d.card)
 	default:
 		d.gather = gatherCodes(c.u32, d.card)
+	}
+	if name != "origin" { // origin labels code 0 "curated"
+		d.rank = c.d.labelRank
 	}
 	d.label = func(code uint32) string {
 		if name == "origin" && code == 0 {
@@ -612,6 +618,13 @@ func groupRows(dims []*dim, keys []uint64, accs []acc, countOnly bool, limit int
 	labels := make([]map[uint32]string, nd)
 	rank := make([]int32, len(codes))
 	for i, d := range dims {
+		if d.rank != nil {
+			rk := d.rank()
+			for j := range keys {
+				rank[j*nd+i] = rk[codes[j*nd+i]]
+			}
+			continue
+		}
 		seen := map[uint32]int32{} // code → index in used
 		var used []lc
 		for j := range keys {
@@ -655,7 +668,11 @@ func groupRows(dims []*dim, keys []uint64, accs []acc, countOnly bool, limit int
 	for r, j := range order {
 		row := strs[r*nd : (r+1)*nd : (r+1)*nd]
 		for i := range nd {
-			row[i] = labels[i][codes[int(j)*nd+i]]
+			if c := codes[int(j)*nd+i]; labels[i] != nil {
+				row[i] = labels[i][c]
+			} else {
+				row[i] = dims[i].label(c)
+			}
 		}
 		rows[r] = Row{Keys: row, Count: int(accs[j].count), Value: value(int(j))}
 	}
