@@ -155,6 +155,9 @@ func finishDelta(b *builder, base *Index) (*Index, bool) {
 	}
 	ix.g, ix.org, ix.actors, ix.affs = base.g, base.org, base.actors, base.affs
 	ix.mk = &markings{}
+	if base.mk != nil {
+		ix.mk.orgs = base.mk.orgs // the same organisation per clearance
+	}
 	return ix, true
 }
 

@@ -84,7 +84,7 @@ func Build(ctx context.Context, src Source, recorded *time.Time) (*Index, error)
 		return nil, fmt.Errorf("build index: %w", err)
 	}
 	ix := b.finish()
-	ix.mk = &markings{}
+	ix.mk = &markings{orgs: &orgViews{}}
 	ix.change = change
 	ix.built = time.Since(start)
 	return ix, nil

@@ -34,6 +34,35 @@ type markings struct {
 	mu    sync.Mutex
 	m     *plotline.Markings
 	views map[string]*Index
+	orgs  *orgViews // shared by a full index and its layers; nil: not shared
+}
+
+// orgViews caches the organisation of each clearance's view. A full index
+// and the layers over it share one: layers carry their base's actors,
+// affiliations and source markings (a change to any of them rebuilds in
+// full), so a clearance sees the same organisation in each.
+type orgViews struct {
+	mu sync.Mutex
+	m  map[string]*orgView
+}
+
+// orgFor is viewOrg, cached per clearance when the index shares a cache.
+func (ix *Index) orgFor(clearance string, vis *plotline.Visibility) *orgView {
+	c := ix.mk.orgs
+	if c == nil {
+		return ix.viewOrg(vis)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if o, ok := c.m[clearance]; ok {
+		return o
+	}
+	o := ix.viewOrg(vis)
+	if c.m == nil {
+		c.m = map[string]*orgView{}
+	}
+	c.m[clearance] = o
+	return o
 }
 
 // view is what a view of an index withholds.
@@ -117,7 +146,7 @@ func (ix *Index) buildView(m *plotline.Markings, clearance string) *Index {
 	if len(hiddenActors) > 0 {
 		vis.ActorHidden = func(id string) bool { return hiddenActors[id] }
 	}
-	org := ix.viewOrg(vis)
+	org := ix.orgFor(clearance, vis)
 	w.Affiliations = len(ix.affs) - len(org.affs)
 
 	// Rows whose every cited source is withheld.

@@ -8,7 +8,7 @@ import (
 )
 
 // ViewBuilder returns a function building ix's view for clearance afresh
-// (no cache), with the sources in red marked RED besides the store's own
+// (no cache, not even of its organisation), with the sources in red marked RED besides the store's own
 // markings: for benchmarks.
 func ViewBuilder(ctx context.Context, ix *Index, clearance string, red ...string) (func() *Index, error) {
 	m, err := ix.src.(plotline.MarkingReader).Markings(ctx, plotline.AsOf{Recorded: ix.recorded})
@@ -20,5 +20,10 @@ func ViewBuilder(ctx context.Context, ix *Index, clearance string, red ...string
 	for _, id := range red {
 		mm.Sources[id] = "red"
 	}
-	return func() *Index { return ix.buildView(&mm, clearance) }, nil
+	return func() *Index {
+		orgs := ix.mk.orgs
+		ix.mk.orgs = nil // no cached organisation either
+		defer func() { ix.mk.orgs = orgs }()
+		return ix.buildView(&mm, clearance)
+	}, nil
 }
