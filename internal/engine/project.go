@@ -28,6 +28,12 @@ const ProjectionMethod = "Incidents are modelled as a Poisson process with a con
 // Projection rates the matching incidents over [From, Through] and projects
 // the total to To, with the same period of earlier years for comparison.
 func (ix *Index) Projection(ctx context.Context, req ProjectionRequest) (*Projection, error) {
+	return projectWith(ctx, req, ix.Count)
+}
+
+// projectWith is Projection with the counts of count: an index's or a
+// snapshot's (delta_ops.go).
+func projectWith(ctx context.Context, req ProjectionRequest, count func(context.Context, Request) (*Table, error)) (*Projection, error) {
 	if req.To < req.From {
 		return nil, plotline.FieldError("to", "%s is before from %s", req.To, req.From)
 	}
@@ -59,11 +65,11 @@ func (ix *Index) Projection(ctx context.Context, req ProjectionRequest) (*Projec
 	}
 	through = min(max(through, req.From-1), req.To)
 	t := int(through - req.From + 1)
-	s := int(req.To - through)
+	rest := int(req.To - through)
 
 	out := &Projection{Method: ProjectionMethod, Prior: prior, Level: level, Earlier: []PeriodInfo{},
 		Period: PeriodInfo{From: req.From.String(), To: req.To.String(), Days: int(req.To - req.From + 1)}}
-	count := func(from, to plotline.Day, per string) (*Table, error) {
+	countIn := func(from, to plotline.Day, per string) (*Table, error) {
 		r := req.Request
 		r.Query = withinQuery(req.Query, from, to)
 		r.GroupBy = nil
@@ -71,11 +77,11 @@ func (ix *Index) Projection(ctx context.Context, req ProjectionRequest) (*Projec
 			r.GroupBy = []string{per}
 		}
 		r.Limit = 0
-		return ix.Count(ctx, r)
+		return count(ctx, r)
 	}
 	observed := 0
 	if t > 0 {
-		tab, err := count(req.From, through, req.Per)
+		tab, err := countIn(req.From, through, req.Per)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +90,7 @@ func (ix *Index) Projection(ctx context.Context, req ProjectionRequest) (*Projec
 			if len(row.Keys) == 0 {
 				continue // no per-group dimension: the total below is the answer
 			}
-			pr, err := project(row.Count, t, s, prior, level)
+			pr, err := project(row.Count, t, rest, prior, level)
 			if err != nil {
 				return nil, err
 			}
@@ -92,7 +98,7 @@ func (ix *Index) Projection(ctx context.Context, req ProjectionRequest) (*Projec
 			out.Groups = append(out.Groups, pr)
 		}
 	}
-	pr, err := project(observed, t, s, prior, level)
+	pr, err := project(observed, t, rest, prior, level)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +107,7 @@ func (ix *Index) Projection(ctx context.Context, req ProjectionRequest) (*Projec
 	for k := 1; k <= years; k++ {
 		from := plotline.DayOf(req.From.Time().AddDate(-k, 0, 0))
 		to := plotline.DayOf(req.To.Time().AddDate(-k, 0, 0))
-		tab, err := count(from, to, "")
+		tab, err := countIn(from, to, "")
 		if err != nil {
 			return nil, err
 		}
