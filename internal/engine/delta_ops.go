@@ -287,8 +287,8 @@ func (s *Snapshot) Disagreements(ctx context.Context, req Request) ([]Disagreeme
 	return out, nil
 }
 
-// rowDisagreements appends the disagreements of one row (the loop of
-// Index.Disagreements).
+// rowDisagreements appends the disagreements of one row: every standing
+// claim naming a different unit than a standing official statement.
 func rowDisagreements(ix *Index, r int32, S int32, out []Disagreement) []Disagreement {
 	claim, _ := ix.basisD.lookup(plotline.BasisClaim)
 	gov, _ := ix.basisD.lookup(plotline.BasisGovernment)

@@ -885,30 +885,9 @@ func (ix *Index) Disagreements(ctx context.Context, req Request) ([]Disagreement
 		return nil, err
 	}
 	ix.sortByDateID(rows)
-	claim, _ := ix.basisD.lookup(plotline.BasisClaim)
-	gov, _ := ix.basisD.lookup(plotline.BasisGovernment)
-	court, _ := ix.basisD.lookup(plotline.BasisCourt)
-	stands := func(a uint32) bool { return ix.aStated[a] <= p.S && ix.aStop[a] > p.S }
 	out := []Disagreement{}
 	for _, r := range rows {
-		day := ix.dStart[r]
-		for c := ix.aOff[r]; c < ix.aOff[r+1]; c++ {
-			if uint32(ix.aBasis[c]) != claim || !stands(c) {
-				continue
-			}
-			for o := ix.aOff[r]; o < ix.aOff[r+1]; o++ {
-				b := uint32(ix.aBasis[o])
-				if (b != gov && b != court) || !stands(o) || ix.aActor[o] == ix.aActor[c] {
-					continue
-				}
-				rel := "conflict"
-				if ix.org.under(ix.aActor[c], int32(ix.aActor[o]), day) || ix.org.under(ix.aActor[o], int32(ix.aActor[c]), day) {
-					rel = "unspecified"
-				}
-				out = append(out, Disagreement{Incident: ix.ids.get(r), ClaimedUnit: ix.actorD.s[ix.aActor[c]],
-					AttributedUnit: ix.actorD.s[ix.aActor[o]], AttributedBy: ix.byD.s[ix.aBy[o]], Relation: rel})
-			}
-		}
+		out = rowDisagreements(ix, r, p.S, out)
 	}
 	return out, nil
 }
