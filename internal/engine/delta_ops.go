@@ -324,12 +324,9 @@ func (s *Snapshot) Projection(ctx context.Context, req ProjectionRequest) (*Proj
 	return projectWith(ctx, req, s.Count)
 }
 
-// snapshotChanges compares the matches and statements of two as-of points
-// (the function changes, over the live rows of every layer).
+// snapshotChanges compares the matches and statements of two as-of points,
+// over the live rows of every layer.
 func snapshotChanges(ctx context.Context, a, b *Snapshot, req ChangesRequest) (*ChangeSet, error) {
-	if a.simple() && b.simple() {
-		return changes(ctx, a.base(), b.base(), req)
-	}
 	pa, err := a.plans(ctx, req.Query, req.Rule, req.From)
 	if err != nil {
 		return nil, err
