@@ -56,18 +56,28 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 	// ACLED import (profile of BenchmarkImportACLED), while writing pages
 	// that fall out of a 64 MiB cache costs no more: they go to the WAL early
 	// instead of at commit. Commit and Rollback return to the default.
-	for _, p := range []string{`PRAGMA temp_store = MEMORY`, `PRAGMA cache_size = -65536`} {
+	//
+	// Foreign keys are off for the transaction: SQLite would look up every
+	// parent of every version written (and the identity row of each new
+	// record, written before its version), while the import checks each
+	// reference itself before writing (mustExist) and writes the identity
+	// rows of new records in one sorted insert at commit. The pragma
+	// belongs to the connection; Commit and Rollback turn it back on.
+	for _, p := range []string{`PRAGMA temp_store = MEMORY`, `PRAGMA cache_size = -65536`, `PRAGMA foreign_keys = OFF`} {
 		if _, err := db.write.ExecContext(ctx, p); err != nil {
+			resetImportPragmas(db)
 			return nil, fmt.Errorf("begin import: %w", err)
 		}
 	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
+		resetImportPragmas(db)
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
 	var lastAt sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(recorded_at) FROM changes`).Scan(&lastAt); err != nil {
 		tx.Rollback() //nolint:errcheck // the query error is the one to report
+		resetImportPragmas(db)
 		return nil, err
 	}
 	db.mu.Lock()
@@ -77,11 +87,13 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 	res, err := tx.ExecContext(ctx, `INSERT INTO changes (recorded_at, recorded_by, note) VALUES (?, ?, ?)`, at, by, note)
 	if err != nil {
 		tx.Rollback() //nolint:errcheck // the insert error is the one to report
+		resetImportPragmas(db)
 		return nil, fmt.Errorf("record change: %w", err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
 		tx.Rollback() //nolint:errcheck // the id error is the one to report
+		resetImportPragmas(db)
 		return nil, err
 	}
 	stmts := map[string]*sql.Stmt{}
@@ -97,6 +109,7 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 	}
 	if err := t.suspendFTS(ctx); err != nil {
 		tx.Rollback() //nolint:errcheck // the trigger error is the one to report
+		resetImportPragmas(db)
 		return nil, err
 	}
 	return t, nil
@@ -259,22 +272,42 @@ func twice(r row) error {
 // freshKey is a record kind and an ID namespace ("gtd:").
 type freshKey struct{ kind, ns string }
 
+// putFresh writes version 1 of a record in a namespace new to its kind.
+// Its identity row is written at commit (addIdentities); a second put of
+// the same ID fails on the version table's key (id, version).
 func (t *importTx) putFresh(ctx context.Context, r row) (plotline.PutResult, error) {
-	ins, err := t.stmt(ctx, `INSERT INTO `+r.kind+` (id) VALUES (?)`)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := ins.ExecContext(ctx, r.id); err != nil {
+	if err := t.insertVersion(ctx, r, 1); err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return 0, twice(r)
 		}
-		return 0, fmt.Errorf("%s %q: %w", r.kind, r.id, err)
-	}
-	if err := t.insertVersion(ctx, r, 1); err != nil {
 		return 0, err
 	}
 	t.ch.Created++
 	return plotline.PutCreated, nil
+}
+
+// addIdentities writes the identity rows of the records putFresh created:
+// every version 1 in the namespaces that were fresh, read in ID order from
+// the version table's key (a covering scan), so each identity table's
+// B-tree is appended to instead of searched once per record.
+func (t *importTx) addIdentities(ctx context.Context) error {
+	for key, fresh := range t.fresh {
+		if !fresh {
+			continue
+		}
+		// OR IGNORE: a fresh kind without namespace ("") covers the fresh
+		// namespaces of the same kind too.
+		q := `INSERT OR IGNORE INTO ` + key.kind + ` (id) SELECT id FROM ` + key.kind + `_v WHERE version = 1`
+		var args []any
+		if key.ns != "" {
+			q += ` AND id >= ? AND id < ?`
+			args = append(args, key.ns, key.ns[:len(key.ns)-1]+";")
+		}
+		if _, err := t.tx.ExecContext(ctx, q+` ORDER BY id`, args...); err != nil {
+			return fmt.Errorf("%s identities: %w", key.kind, err)
+		}
+	}
+	return nil
 }
 
 func (t *importTx) insertVersion(ctx context.Context, r row, version int) error {
@@ -598,8 +631,13 @@ func (t *importTx) Commit() (*plotline.Change, error) {
 		return nil, err
 	}
 	t.done = true
+	defer t.resetCache()
 	defer t.closeStmts()
 	ctx := context.Background()
+	if err := t.addIdentities(ctx); err != nil {
+		t.tx.Rollback() //nolint:errcheck // the insert error is the one to report
+		return nil, err
+	}
 	if err := t.restoreIndexes(ctx); err != nil {
 		t.tx.Rollback() //nolint:errcheck // the index error is the one to report
 		return nil, err
@@ -618,7 +656,6 @@ func (t *importTx) Commit() (*plotline.Change, error) {
 	if err := t.tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit import: %w", err)
 	}
-	t.resetCache()
 	ch := t.ch
 	return &ch, nil
 }
@@ -635,9 +672,19 @@ func (t *importTx) Rollback() error {
 	return err
 }
 
-func (t *importTx) resetCache() {
+func (t *importTx) resetCache() { resetImportPragmas(t.db) }
+
+// resetImportPragmas returns the write connection to its settings outside
+// an import: the default page cache, foreign keys enforced.
+func resetImportPragmas(db *DB) {
 	//nolint:errcheck // a cache size left high only costs memory until the next import
-	t.db.write.ExecContext(context.Background(), `PRAGMA cache_size = -2000`)
+	db.write.ExecContext(context.Background(), `PRAGMA cache_size = -2000`)
+	if _, err := db.write.ExecContext(context.Background(), `PRAGMA foreign_keys = ON`); err != nil {
+		// No write may run without its checks: drop the idle connection,
+		// the pool opens a new one with the pragmas of the DSN.
+		db.write.SetMaxIdleConns(0)
+		db.write.SetMaxIdleConns(1)
+	}
 }
 
 func (t *importTx) closeStmts() {

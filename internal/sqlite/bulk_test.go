@@ -49,6 +49,29 @@ func importIncidents(t *testing.T, tx plotline.ImportTx, prefix string, n, drop 
 	}
 }
 
+// checkForeignKeys fails t if a stored row breaks a foreign key (an import
+// writes with them off and the identity rows of new records at commit) or
+// if the write connection no longer enforces them.
+func checkForeignKeys(t *testing.T, db *sqlite.DB) {
+	t.Helper()
+	rows, err := db.ReadDB().Query(`PRAGMA foreign_key_check`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table, parent string
+		var rowid, fk any
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			t.Fatal(err)
+		}
+		t.Errorf("foreign key: %s row %v has no %s", table, rowid, parent)
+	}
+	if on, err := sqlite.WriteForeignKeys(db); err != nil || on != 1 {
+		t.Errorf("write connection after an import: foreign_keys = %d (%v); want 1", on, err)
+	}
+}
+
 func TestImportDefersIndexesToCommit(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
@@ -141,6 +164,7 @@ func TestImportDefersIndexesToCommit(t *testing.T) {
 	if err != nil || len(in.Attributions) != 3 {
 		t.Fatalf("more:039: %v %v", in, err)
 	}
+	checkForeignKeys(t, db)
 }
 
 func TestApplyLargeBatchIndexesFullText(t *testing.T) {
@@ -239,4 +263,5 @@ func TestImportIntoEmptyKindWithoutNamespace(t *testing.T) {
 	if ch.Created+ch.Updated+ch.Deleted != 0 || ch.Unchanged != 5*4 {
 		t.Errorf("re-import: %+v; want 20 unchanged", ch)
 	}
+	checkForeignKeys(t, db)
 }

@@ -8,3 +8,10 @@ func SetImportDeferAfter(db *DB, n int) { db.deferAfter = n }
 
 // DeferredIndexes is how many indexes tx has dropped until its commit.
 func DeferredIndexes(tx plotline.ImportTx) int { return len(tx.(*importTx).deferred) }
+
+// WriteForeignKeys reads PRAGMA foreign_keys on the write connection.
+func WriteForeignKeys(db *DB) (int, error) {
+	var on int
+	err := db.write.QueryRow(`PRAGMA foreign_keys`).Scan(&on)
+	return on, err
+}
