@@ -40,6 +40,11 @@ type importTx struct {
 	before   map[string]int64 // versions stored per kind at the first write (max rowid)
 	deferred []string
 	noDefer  bool
+
+	// bulk writes the versions of new records (putFresh) in batches on a
+	// goroutine of its own; seen finds an ID put twice among them.
+	bulk *bulkWriter
+	seen seenIDs
 }
 
 // BeginImport starts a streaming import recorded as one change by by.
@@ -112,6 +117,7 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 		resetImportPragmas(db)
 		return nil, err
 	}
+	t.bulk = newBulkWriter(tx)
 	return t, nil
 }
 
@@ -170,6 +176,11 @@ func (t *importTx) resumeFTS(ctx context.Context) error {
 	return resumeFTS(ctx, t.tx, t.fts, t.w.change)
 }
 
+// quiet writes the queued versions of new records and waits for the
+// writer goroutine: every statement of the import but those batches runs
+// after it, and so sees every record put before.
+func (t *importTx) quiet() error { return t.bulk.sync() }
+
 func (t *importTx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if s, ok := t.stmts[q]; ok {
 		return s, nil
@@ -191,6 +202,9 @@ func (t *importTx) put(ctx context.Context, r row) (plotline.PutResult, error) {
 	}
 	if fresh {
 		return t.putFresh(ctx, r)
+	}
+	if err := t.quiet(); err != nil {
+		return 0, err
 	}
 	sel, err := t.stmt(ctx, `SELECT version, data, deleted, change_id FROM `+r.kind+`_v WHERE id = ? AND rec_to IS NULL`)
 	if err != nil {
@@ -249,6 +263,9 @@ func (t *importTx) freshPrefix(ctx context.Context, kind, id string) (bool, erro
 	if f, ok := t.fresh[key]; ok {
 		return f, nil
 	}
+	if err := t.quiet(); err != nil {
+		return false, err
+	}
 	var n int
 	var err error
 	if ns == "" {
@@ -272,18 +289,38 @@ func twice(r row) error {
 // freshKey is a record kind and an ID namespace ("gtd:").
 type freshKey struct{ kind, ns string }
 
-// putFresh writes version 1 of a record in a namespace new to its kind.
-// Its identity row is written at commit (addIdentities); a second put of
-// the same ID fails on the version table's key (id, version).
+// putFresh queues version 1 of a record in a namespace new to its kind for
+// the bulk writer. Its identity row is written at commit (addIdentities).
+// An ID this import may have put before is looked up first: a second put
+// of the same record is the caller's error, reported now, not a failed batch.
 func (t *importTx) putFresh(ctx context.Context, r row) (plotline.PutResult, error) {
-	if err := t.insertVersion(ctx, r, 1); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+	if t.seen.testAndAdd(r.kind, r.id) {
+		if err := t.quiet(); err != nil {
+			return 0, err
+		}
+		var n int
+		if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM `+r.kind+`_v WHERE id = ?`, r.id).Scan(&n); err != nil {
+			return 0, err
+		}
+		if n > 0 {
 			return 0, twice(r)
 		}
+	}
+	if err := t.wrote(ctx, r.kind); err != nil {
+		return 0, err
+	}
+	vals := make([]any, 5, 5+len(r.vals))
+	vals[0], vals[1], vals[2], vals[3], vals[4] = r.id, 1, t.w.change, t.w.at, string(r.data)
+	if err := t.bulk.add(ctx, r.kind+"_v", versionCols(r), append(vals, r.vals...)...); err != nil {
 		return 0, err
 	}
 	t.ch.Created++
 	return plotline.PutCreated, nil
+}
+
+// versionCols are the columns of r's version table that a version sets.
+func versionCols(r row) []string {
+	return append([]string{"id", "version", "change_id", "rec_from", "data"}, r.cols...)
 }
 
 // addIdentities writes the identity rows of the records putFresh created:
@@ -311,9 +348,12 @@ func (t *importTx) addIdentities(ctx context.Context) error {
 }
 
 func (t *importTx) insertVersion(ctx context.Context, r row, version int) error {
+	if err := t.wrote(ctx, r.kind); err != nil {
+		return err
+	}
 	ins := t.inserts[r.kind] // every row of a kind has the same columns
 	if ins == nil {
-		cols := append([]string{"id", "version", "change_id", "rec_from", "data"}, r.cols...)
+		cols := versionCols(r)
 		var err error
 		ins, err = t.stmt(ctx, `INSERT INTO `+r.kind+`_v (`+strings.Join(cols, ", ")+`) VALUES (?`+strings.Repeat(", ?", len(cols)-1)+`)`)
 		if err != nil {
@@ -327,20 +367,24 @@ func (t *importTx) insertVersion(ctx context.Context, r row, version int) error 
 	if _, err := ins.ExecContext(ctx, vals...); err != nil {
 		return constraintError(r.kind, r.id, err)
 	}
-	return t.wrote(ctx, r.kind)
+	return nil
 }
 
-// wrote counts a version written to kind and defers the secondary indexes
-// of its table when the import has become the larger part of it.
+// wrote counts a version about to be written to kind and defers the
+// secondary indexes of its table when the import has become the larger
+// part of it.
 func (t *importTx) wrote(ctx context.Context, kind string) error {
 	n := t.written[kind] + 1
 	t.written[kind] = n
 	if n == 1 {
+		if err := t.quiet(); err != nil {
+			return err
+		}
 		var rows sql.NullInt64
 		if err := t.tx.QueryRowContext(ctx, `SELECT max(rowid) FROM `+kind+`_v`).Scan(&rows); err != nil {
 			return fmt.Errorf("%s: %w", kind, err)
 		}
-		t.before[kind] = rows.Int64 - 1 // the version just written is not "before"
+		t.before[kind] = rows.Int64
 	}
 	if t.noDefer || n < t.db.deferAfter || int64(n) != max(t.before[kind], int64(t.db.deferAfter)) {
 		return nil
@@ -353,6 +397,9 @@ func (t *importTx) wrote(ctx context.Context, kind string) error {
 // those that need a secondary index call restoreIndexes first. Unique
 // indexes stay: a violation must fail the row that causes it.
 func (t *importTx) deferIndexes(ctx context.Context, table string) error {
+	if err := t.quiet(); err != nil {
+		return err
+	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT m.name, m.sql FROM sqlite_master m JOIN pragma_index_list(?) l ON l.name = m.name
 		WHERE m.type = 'index' AND l.origin = 'c' AND l."unique" = 0 AND m.sql IS NOT NULL ORDER BY m.name`, table)
 	if err != nil {
@@ -395,6 +442,9 @@ func worthDeferring(index string) bool {
 
 // restoreIndexes builds every deferred index now and defers no more.
 func (t *importTx) restoreIndexes(ctx context.Context) error {
+	if err := t.quiet(); err != nil {
+		return err
+	}
 	t.noDefer = true
 	for len(t.deferred) > 0 {
 		if _, err := t.tx.ExecContext(ctx, t.deferred[0]); err != nil {
@@ -412,6 +462,9 @@ func (t *importTx) mustExist(ctx context.Context, field func() string, kind, id 
 	ref := plotline.Ref{Kind: kind, ID: id}
 	if t.exists[ref] {
 		return nil
+	}
+	if err := t.quiet(); err != nil {
+		return err
 	}
 	s, err := t.stmt(ctx, `SELECT count(*) FROM `+kind+`_v WHERE id = ? AND rec_to IS NULL AND deleted = 0`)
 	if err != nil {
@@ -621,6 +674,9 @@ func (t *importTx) AddPendingName(ctx context.Context, p *plotline.PendingName) 
 	if err := t.live(); err != nil {
 		return err
 	}
+	if err := t.quiet(); err != nil {
+		return err
+	}
 	return addPendingName(ctx, t.tx, p, t.w.at)
 }
 
@@ -634,6 +690,10 @@ func (t *importTx) Commit() (*plotline.Change, error) {
 	defer t.resetCache()
 	defer t.closeStmts()
 	ctx := context.Background()
+	if err := t.bulk.close(true); err != nil {
+		t.tx.Rollback() //nolint:errcheck // the write error is the one to report
+		return nil, err
+	}
 	if err := t.addIdentities(ctx); err != nil {
 		t.tx.Rollback() //nolint:errcheck // the insert error is the one to report
 		return nil, err
@@ -666,6 +726,7 @@ func (t *importTx) Rollback() error {
 		return nil
 	}
 	t.done = true
+	t.bulk.close(false) //nolint:errcheck // nothing queued is written: no error to report
 	t.closeStmts()
 	err := t.tx.Rollback()
 	t.resetCache()

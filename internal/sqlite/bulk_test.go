@@ -265,3 +265,43 @@ func TestImportIntoEmptyKindWithoutNamespace(t *testing.T) {
 	}
 	checkForeignKeys(t, db)
 }
+
+// A record put twice among many new ones, with batches of the bulk writer
+// in flight, is refused at its second put; the import goes on and keeps
+// every other record.
+func TestImportRefusesRepeatAmongBatches(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	if _, err := db.Apply(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginImport(ctx, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	importIncidents(t, tx, "many:", 300, 0)
+	in := storetest.Fixture().Incidents[0]
+	in.ID, in.Attributions = "many:017", nil
+	if _, err := tx.PutIncident(ctx, &in); err == nil {
+		t.Error("many:017 put twice: no error")
+	} else if e, ok := err.(*plotline.Error); !ok || e.Code != plotline.ECONFLICT {
+		t.Errorf("many:017 put twice: %v; want ECONFLICT", err)
+	}
+	importIncidents(t, tx, "more:", 10, 0)
+	ch, err := tx.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.Created != 310*4 {
+		t.Errorf("created %d; want %d", ch.Created, 310*4)
+	}
+	var n int
+	if err := db.ReadDB().QueryRow(`SELECT count(*) FROM incident_v WHERE id LIKE 'many:%' OR id LIKE 'more:%'`).Scan(&n); err != nil || n != 310 {
+		t.Errorf("%d incident versions stored (%v); want 310", n, err)
+	}
+	got, err := db.Incident(ctx, "many:299", plotline.AsOf{})
+	if err != nil || len(got.Attributions) != 3 {
+		t.Errorf("many:299: %v %v", got, err)
+	}
+	checkForeignKeys(t, db)
+}
