@@ -166,7 +166,7 @@ func (db *DB) applyTx(ctx context.Context, tx *sql.Tx, b *plotline.Batch, rows [
 			ch.Deleted++
 		}
 	}
-	if err := resumeFTS(ctx, tx, fts, changeID); err != nil {
+	if err := resumeFTS(ctx, tx, fts, changeID, 0); err != nil {
 		return nil, err
 	}
 	if err := checkReferences(ctx, w, b); err != nil {

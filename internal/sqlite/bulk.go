@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/plotline-dev/plotline"
@@ -28,8 +29,13 @@ type importTx struct {
 	inserts map[string]*sql.Stmt
 	exists  map[plotline.Ref]bool // referenced records found current (not every record written: memory stays flat)
 	fts     string                // the suspended full-text trigger, to restore at commit
-	fresh   map[freshKey]bool     // nothing stored under this kind and ID namespace before
-	done    bool
+	// ftsDone is the rowid of incident_v up to which this import's versions
+	// are in the full-text index; ftsPending counts those written since.
+	// Both belong to the bulk writer's goroutine while it runs.
+	ftsDone    int64
+	ftsPending int
+	fresh      map[freshKey]bool // nothing stored under this kind and ID namespace before
+	done       bool
 
 	// Secondary indexes of a version table are dropped once this import
 	// has written as many versions to it as it held before (and at least
@@ -117,7 +123,7 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 		resetImportPragmas(db)
 		return nil, err
 	}
-	t.bulk = newBulkWriter(tx)
+	t.bulk = newBulkWriter(tx, t.indexFTSAhead)
 	return t, nil
 }
 
@@ -150,15 +156,14 @@ func suspendFTS(ctx context.Context, tx *sql.Tx) (string, error) {
 	return stored, nil
 }
 
-// resumeFTS indexes change's incident versions and restores the trigger.
-func resumeFTS(ctx context.Context, tx *sql.Tx, trigger string, change int64) error {
+// resumeFTS indexes change's incident versions after rowid done (those up
+// to it are indexed already) and restores the trigger.
+func resumeFTS(ctx context.Context, tx *sql.Tx, trigger string, change, done int64) error {
 	if trigger == "" {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_fts (rowid, title, summary)
-		SELECT rowid, coalesce(json_extract(data, '$.title'), ''), coalesce(json_extract(data, '$.summary'), '')
-		FROM incident_v WHERE change_id = ? AND deleted = 0`, change); err != nil {
-		return fmt.Errorf("full-text index: %w", err)
+	if err := indexFTS(ctx, tx, change, done, math.MaxInt64); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, trigger); err != nil {
 		return fmt.Errorf("restore full-text trigger: %w", err)
@@ -172,8 +177,40 @@ func (t *importTx) suspendFTS(ctx context.Context) error {
 	return err
 }
 
+// indexFTS adds change's incident versions with rowids in (after, upTo] to
+// the full-text index, in one statement: FTS5 writes a segment per statement.
+func indexFTS(ctx context.Context, tx *sql.Tx, change, after, upTo int64) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO incident_fts (rowid, title, summary)
+		SELECT rowid, coalesce(json_extract(data, '$.title'), ''), coalesce(json_extract(data, '$.summary'), '')
+		FROM incident_v WHERE change_id = ? AND rowid > ? AND rowid <= ? AND deleted = 0`, change, after, upTo); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	return nil
+}
+
 func (t *importTx) resumeFTS(ctx context.Context) error {
-	return resumeFTS(ctx, t.tx, t.fts, t.w.change)
+	return resumeFTS(ctx, t.tx, t.fts, t.w.change, t.ftsDone)
+}
+
+// indexFTSAhead runs on the bulk writer's goroutine after each batch: every
+// db.ftsChunk incident versions, it indexes those written so far.
+func (t *importTx) indexFTSAhead(ctx context.Context, table string, rows int) error {
+	if t.fts == "" || table != "incident_v" {
+		return nil
+	}
+	t.ftsPending += rows
+	if t.ftsPending < t.db.ftsChunk {
+		return nil
+	}
+	var upTo int64
+	if err := t.tx.QueryRowContext(ctx, `SELECT max(rowid) FROM incident_v`).Scan(&upTo); err != nil {
+		return err
+	}
+	if err := indexFTS(ctx, t.tx, t.w.change, t.ftsDone, upTo); err != nil {
+		return err
+	}
+	t.ftsDone, t.ftsPending = upTo, 0
+	return nil
 }
 
 // quiet writes the queued versions of new records and waits for the

@@ -305,3 +305,66 @@ func TestImportRefusesRepeatAmongBatches(t *testing.T) {
 	}
 	checkForeignKeys(t, db)
 }
+
+// The bulk writer adds incidents to the full-text index in chunks while the
+// import streams, and the commit adds the rest: each incident once.
+func TestImportIndexesFullTextInChunks(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	sqlite.SetImportFTSChunk(db, 100)
+	if _, err := db.Apply(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.BeginImport(ctx, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 1000 {
+		in := storetest.Fixture().Incidents[0]
+		in.ID, in.Attributions = fmt.Sprintf("fts:%04d", i), nil
+		in.Summary = fmt.Sprintf("numbat%d quokka", i%3)
+		if _, err := tx.PutIncident(ctx, &in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	hits := func(q string) int {
+		t.Helper()
+		var n int
+		if err := db.ReadDB().QueryRow(`SELECT count(*) FROM incident_fts WHERE incident_fts MATCH ?`, q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := hits("quokka"); n != 1000 {
+		t.Errorf("quokka: %d full-text hits; want 1000", n)
+	}
+	if n := hits("numbat1"); n != 333 {
+		t.Errorf("numbat1: %d full-text hits; want 333", n)
+	}
+	var rows int
+	if err := db.ReadDB().QueryRow(`SELECT count(*) FROM incident_fts_docsize`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	var incidents int
+	if err := db.ReadDB().QueryRow(`SELECT count(*) FROM incident_v WHERE deleted = 0`).Scan(&incidents); err != nil {
+		t.Fatal(err)
+	}
+	if rows != incidents {
+		t.Errorf("%d documents in the full-text index for %d incident versions", rows, incidents)
+	}
+	// Indexed twice, a document's terms are in the index twice: the term
+	// counts of fts5vocab show it where MATCH (distinct rowids) does not.
+	if _, err := db.ReadDB().Exec(`CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, incident_fts, 'row')`); err != nil {
+		t.Fatal(err)
+	}
+	var docs int
+	if err := db.ReadDB().QueryRow(`SELECT cnt FROM temp.fts_terms WHERE term = 'quokka'`).Scan(&docs); err != nil {
+		t.Fatal(err)
+	}
+	if docs != 1000 {
+		t.Errorf("quokka is in %d documents of the index; want 1000", docs)
+	}
+}

@@ -33,6 +33,9 @@ type bulkWriter struct {
 	free  chan []any
 	busy  sync.WaitGroup // jobs sent and not yet written
 	done  chan struct{}  // closed when the goroutine has ended
+	// after runs on the goroutine after each batch written, with its table
+	// and number of rows (the import indexes full text as it goes).
+	after func(ctx context.Context, table string, rows int) error
 
 	mu  sync.Mutex
 	err error
@@ -51,9 +54,9 @@ type bulkJob struct {
 	args []any
 }
 
-func newBulkWriter(tx *sql.Tx) *bulkWriter {
+func newBulkWriter(tx *sql.Tx, after func(ctx context.Context, table string, rows int) error) *bulkWriter {
 	w := &bulkWriter{tx: tx, kinds: map[string]*bulkKind{}, jobs: make(chan bulkJob, 4),
-		free: make(chan []any, 8), done: make(chan struct{})}
+		free: make(chan []any, 8), done: make(chan struct{}), after: after}
 	go w.run()
 	return w
 }
@@ -120,7 +123,11 @@ func (w *bulkWriter) run() {
 	ctx := context.Background() // the import's statements run under a context that is never done (ingest.Run)
 	for j := range w.jobs {
 		if w.failed() == nil {
-			if err := j.exec(ctx); err != nil {
+			err := j.exec(ctx)
+			if err == nil && w.after != nil {
+				err = w.after(ctx, j.k.table, len(j.args)/j.k.width)
+			}
+			if err != nil {
 				w.mu.Lock()
 				w.err = fmt.Errorf("write %s: %w", j.k.table, err)
 				w.mu.Unlock()

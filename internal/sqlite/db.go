@@ -38,13 +38,19 @@ type DB struct {
 	// deferAfter is how many versions of a kind an import writes before it
 	// may defer that table's secondary indexes to commit (bulk.go).
 	deferAfter int
+	// ftsChunk is how many incident versions an import's bulk writer lets
+	// pass before it adds them to the full-text index (bulk.go). Indexing
+	// while the import streams uses the writer's spare time instead of
+	// adding to the commit; large chunks keep the number of FTS5 segments
+	// (one per statement) small.
+	ftsChunk int
 }
 
 var _ plotline.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path and applies migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
-	db := &DB{Path: path, Now: time.Now, deferAfter: 50_000}
+	db := &DB{Path: path, Now: time.Now, deferAfter: 50_000, ftsChunk: 25_000}
 	dsn := func(txlock string) string {
 		q := url.Values{}
 		for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(NORMAL)"} {

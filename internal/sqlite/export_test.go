@@ -15,3 +15,7 @@ func WriteForeignKeys(db *DB) (int, error) {
 	err := db.write.QueryRow(`PRAGMA foreign_keys`).Scan(&on)
 	return on, err
 }
+
+// SetImportFTSChunk sets how many incident versions an import writes between
+// additions to the full-text index.
+func SetImportFTSChunk(db *DB, n int) { db.ftsChunk = n }
