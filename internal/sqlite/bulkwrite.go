@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -178,6 +179,12 @@ func (w *bulkWriter) close(flush bool) error {
 	var err error
 	if flush {
 		err = w.sync()
+	} else {
+		w.mu.Lock()
+		if w.err == nil {
+			w.err = errDropped // the goroutine skips what is still queued
+		}
+		w.mu.Unlock()
 	}
 	close(w.jobs)
 	<-w.done
@@ -187,6 +194,8 @@ func (w *bulkWriter) close(flush bool) error {
 	}
 	return err
 }
+
+var errDropped = errors.New("import rolled back")
 
 // seenIDs remembers the IDs an import put in fresh namespaces, so that a
 // second put of one is found without a lookup in the database (the rows may
