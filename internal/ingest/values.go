@@ -69,16 +69,19 @@ func WhyNoCode(name string) string {
 	return "unknown country name"
 }
 
+// historical holds the normalised names of states that no longer exist.
+var historical = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range []string{"West Germany (FRG)", "East Germany (GDR)", "West Germany", "East Germany",
+		"South Vietnam", "North Yemen", "South Yemen", "New Hebrides", "Zaire", "Rhodesia", "People's Republic of the Congo"} {
+		m[resolve.Normalize(n)] = true
+	}
+	return m
+}()
+
 // Historical reports whether a country name is a state that no longer
 // exists, mapped to its present-day successor.
-func Historical(name string) bool {
-	switch resolve.Normalize(name) {
-	case resolve.Normalize("West Germany (FRG)"), resolve.Normalize("East Germany (GDR)"), "west germany", "east germany",
-		"south vietnam", "north yemen", "south yemen", "new hebrides", "zaire", "rhodesia", resolve.Normalize("People's Republic of the Congo"):
-		return true
-	}
-	return false
-}
+func Historical(name string) bool { return historical[resolve.Normalize(name)] }
 
 // Count parses a count, treating "", the GTD unknown codes -9 and -99 and
 // other negatives as unknown (nil). Decimal forms ("3.0", from
