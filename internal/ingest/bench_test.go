@@ -226,8 +226,7 @@ func floorInsert(b *testing.B, src *sqlite.DB, n int, c *clock) {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	stmts := []string{`PRAGMA page_size = 16384`, `PRAGMA journal_mode = WAL`, `PRAGMA synchronous = NORMAL`,
-		`PRAGMA temp_store = MEMORY`, `PRAGMA cache_size = ` + importCacheSize}
+	stmts := []string{`PRAGMA page_size = 16384`, `PRAGMA journal_mode = WAL`, `PRAGMA synchronous = NORMAL`, `PRAGMA cache_size = ` + importCacheSize}
 	for _, t := range rawTables {
 		if t.identity == "" {
 			continue
@@ -297,7 +296,7 @@ func rawInsert(b *testing.B, src *sqlite.DB, n int, c *clock) {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	for _, p := range []string{`PRAGMA temp_store = MEMORY`, `PRAGMA cache_size = ` + importCacheSize} {
+	for _, p := range []string{`PRAGMA cache_size = ` + importCacheSize} {
 		if _, err := db.Exec(p); err != nil {
 			b.Fatal(err)
 		}
