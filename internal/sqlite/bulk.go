@@ -319,6 +319,23 @@ func (t *importTx) freshPrefix(ctx context.Context, kind, id string) (bool, erro
 	return n == 0, nil
 }
 
+// putBefore reports whether this import has put r's record already.
+func (t *importTx) putBefore(ctx context.Context, r row) (bool, error) {
+	fresh, err := t.freshPrefix(ctx, r.kind, r.id)
+	if err != nil {
+		return false, err
+	}
+	if fresh && !t.seen.test(r.kind, r.id) {
+		return false, nil
+	}
+	if err := t.quiet(); err != nil {
+		return false, err
+	}
+	var n int
+	err = t.tx.QueryRowContext(ctx, `SELECT count(*) FROM `+r.kind+`_v WHERE id = ? AND change_id = ?`, r.id, t.w.change).Scan(&n)
+	return n > 0, err
+}
+
 // twice is the error for a record put a second time in one import; it
 // names the ID field, so the importer's row error names a column.
 func twice(r row) error {
@@ -634,6 +651,17 @@ func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident, sourc
 	r, err := incidentRow(*in)
 	if err != nil {
 		return 0, err
+	}
+	if len(srcRows) > 0 {
+		// The incident's own sources are written first: refuse a repeated
+		// incident before, or its row would leave them behind.
+		again, err := t.putBefore(ctx, r)
+		if err != nil {
+			return 0, err
+		}
+		if again {
+			return 0, twice(r)
+		}
 	}
 	for _, sr := range srcRows {
 		if _, err := t.put(ctx, sr); err != nil {

@@ -368,3 +368,43 @@ func TestImportIndexesFullTextInChunks(t *testing.T) {
 		t.Errorf("quokka is in %d documents of the index; want 1000", docs)
 	}
 }
+
+// An incident put again with sources of its own is refused before those
+// sources are written: a rejected row leaves nothing behind, in a new
+// namespace (bulk writer) and in one already stored.
+func TestImportRepeatWithOwnSourcesWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	if _, err := db.Apply(ctx, storetest.Fixture()); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 { // the second round's namespace is no longer new
+		tx, err := db.BeginImport(ctx, "test", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := fmt.Sprintf("dup:%d", round)
+		in := storetest.Fixture().Incidents[0]
+		in.ID, in.Attributions = id, nil
+		if _, err := tx.PutIncident(ctx, &in); err != nil {
+			t.Fatal(err)
+		}
+		src := storetest.Fixture().Sources[0]
+		src.ID = id + "/s"
+		again := storetest.Fixture().Incidents[0]
+		again.ID, again.Attributions = id, nil
+		again.Sources = append(again.Sources, src.ID)
+		if _, err := tx.PutIncident(ctx, &again, src); err == nil {
+			t.Errorf("round %d: %s put twice: no error", round, id)
+		} else if e, ok := err.(*plotline.Error); !ok || e.Code != plotline.ECONFLICT {
+			t.Errorf("round %d: %s put twice: %v; want ECONFLICT", round, id, err)
+		}
+		if _, err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := db.ReadDB().QueryRow(`SELECT count(*) FROM source_v WHERE id = ?`, src.ID).Scan(&n); err != nil || n != 0 {
+			t.Errorf("round %d: the refused row's source was stored (%d versions, %v)", round, n, err)
+		}
+	}
+}

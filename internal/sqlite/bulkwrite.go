@@ -212,16 +212,20 @@ type seenIDs struct {
 
 const seenPerFilter = 1 << 20
 
-// testAndAdd adds kind and id and reports whether they may have been added before.
-func (s *seenIDs) testAndAdd(kind, id string) bool {
+// test reports whether kind and id may have been added.
+func (s *seenIDs) test(kind, id string) bool {
 	s.key = append(append(append(s.key[:0], kind...), 0), id...)
-	maybe := false
 	for _, f := range s.filters {
 		if f.Test(s.key) {
-			maybe = true
-			break
+			return true
 		}
 	}
+	return false
+}
+
+// testAndAdd adds kind and id and reports whether they may have been added before.
+func (s *seenIDs) testAndAdd(kind, id string) bool {
+	maybe := s.test(kind, id) // sets s.key
 	if len(s.filters) == 0 || s.n == seenPerFilter {
 		s.filters = append(s.filters, bloom.NewWithEstimates(seenPerFilter, 1e-5))
 		s.n = 0
