@@ -37,7 +37,7 @@ bench:          ## benchmark the engine against SQLite and DuckDB on generated d
 bench-engine:   ## engine benchmarks on generated data in memory (PLOTLINE_BENCH_ROWS=2500000 for full size)
 	$(GO) test ./internal/engine -run '^$$' -bench . -benchtime 20x
 
-bench-import:   ## import throughput beside a raw insert of the same rows into the same tables (PLOTLINE_BENCH_ROWS, default 1 M: ~12 min)
+bench-import:   ## import throughput beside a raw insert of the same rows into the same tables (PLOTLINE_BENCH_ROWS, default 1 M: ~8 min)
 	$(GO) test -run XXX -bench . -benchtime 1x -timeout 3h ./internal/ingest/
 
 bench-refresh:  ## Refresh after one write vs a full build on a generated SQLite store (PLOTLINE_BENCH_ROWS, default 200k)
