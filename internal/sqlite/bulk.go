@@ -48,7 +48,8 @@ type importTx struct {
 	noDefer  bool
 
 	// bulk writes the versions of new records (putFresh) in batches on a
-	// goroutine of its own; seen finds an ID put twice among them.
+	// goroutine of its own; seen holds every ID put, to find one put twice
+	// without a lookup.
 	bulk *bulkWriter
 	seen seenIDs
 }
@@ -242,6 +243,7 @@ func (t *importTx) put(ctx context.Context, r row) (plotline.PutResult, error) {
 	if fresh {
 		return t.putFresh(ctx, r)
 	}
+	t.seen.testAndAdd(r.kind, r.id) // for putBefore; a repeat is found below by its change
 	if err := t.quiet(); err != nil {
 		return 0, err
 	}
@@ -319,20 +321,17 @@ func (t *importTx) freshPrefix(ctx context.Context, kind, id string) (bool, erro
 	return n == 0, nil
 }
 
-// putBefore reports whether this import has put r's record already.
+// putBefore reports whether this import has put r's record already: every
+// put adds its ID to t.seen, so only a "maybe" is looked up.
 func (t *importTx) putBefore(ctx context.Context, r row) (bool, error) {
-	fresh, err := t.freshPrefix(ctx, r.kind, r.id)
-	if err != nil {
-		return false, err
-	}
-	if fresh && !t.seen.test(r.kind, r.id) {
+	if !t.seen.test(r.kind, r.id) {
 		return false, nil
 	}
 	if err := t.quiet(); err != nil {
 		return false, err
 	}
 	var n int
-	err = t.tx.QueryRowContext(ctx, `SELECT count(*) FROM `+r.kind+`_v WHERE id = ? AND change_id = ?`, r.id, t.w.change).Scan(&n)
+	err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM `+r.kind+`_v WHERE id = ? AND change_id = ?`, r.id, t.w.change).Scan(&n)
 	return n > 0, err
 }
 

@@ -197,9 +197,8 @@ func (w *bulkWriter) close(flush bool) error {
 
 var errDropped = errors.New("import rolled back")
 
-// seenIDs remembers the IDs an import put in fresh namespaces, so that a
-// second put of one is found without a lookup in the database (the rows may
-// still be queued). A Bloom filter answers "not seen" for certain and
+// seenIDs remembers the IDs an import put, so that a second put of one is
+// found without a lookup in the database (the rows may still be queued). A Bloom filter answers "not seen" for certain and
 // "maybe" with a small false-positive rate; only a maybe is looked up.
 // Each filter holds seenPerFilter IDs (2.9 MB at a rate of 1 in 100,000);
 // a full one is kept and a new one started, so memory grows by about 3 bytes
