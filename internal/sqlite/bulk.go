@@ -83,15 +83,23 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 			return nil, fmt.Errorf("begin import: %w", err)
 		}
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	t, err := db.beginImportTx(ctx, by, note)
 	if err != nil {
 		resetImportPragmas(db)
+		return nil, err
+	}
+	return t, nil
+}
+
+// beginImportTx opens the import's transaction and records its change.
+func (db *DB) beginImportTx(ctx context.Context, by, note string) (*importTx, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
 	var lastAt sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(recorded_at) FROM changes`).Scan(&lastAt); err != nil {
 		tx.Rollback() //nolint:errcheck // the query error is the one to report
-		resetImportPragmas(db)
 		return nil, err
 	}
 	db.mu.Lock()
@@ -101,13 +109,11 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 	res, err := tx.ExecContext(ctx, `INSERT INTO changes (recorded_at, recorded_by, note) VALUES (?, ?, ?)`, at, by, note)
 	if err != nil {
 		tx.Rollback() //nolint:errcheck // the insert error is the one to report
-		resetImportPragmas(db)
 		return nil, fmt.Errorf("record change: %w", err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
 		tx.Rollback() //nolint:errcheck // the id error is the one to report
-		resetImportPragmas(db)
 		return nil, err
 	}
 	stmts := map[string]*sql.Stmt{}
@@ -123,7 +129,6 @@ func (db *DB) BeginImport(ctx context.Context, by, note string) (plotline.Import
 	}
 	if err := t.suspendFTS(ctx); err != nil {
 		tx.Rollback() //nolint:errcheck // the trigger error is the one to report
-		resetImportPragmas(db)
 		return nil, err
 	}
 	t.bulk = newBulkWriter(tx, t.indexFTSAhead)
@@ -243,7 +248,7 @@ func (t *importTx) put(ctx context.Context, r row) (plotline.PutResult, error) {
 	if fresh {
 		return t.putFresh(ctx, r)
 	}
-	t.seen.testAndAdd(r.kind, r.id) // for putBefore; a repeat is found below by its change
+	t.seen.add(r.kind, r.id) // for putBefore; a repeat is found below by its change
 	if err := t.quiet(); err != nil {
 		return 0, err
 	}
@@ -335,6 +340,30 @@ func (t *importTx) putBefore(ctx context.Context, r row) (bool, error) {
 	return n > 0, err
 }
 
+// refuseRepeats fails when one of the records of an incident (its own
+// sources, itself, its attributions) was put before in this import, or
+// appears twice among them: checked before any is written, so a refused
+// row leaves nothing behind.
+func (t *importTx) refuseRepeats(ctx context.Context, srcRows []row, in row, attrRows []row) error {
+	rows := make([]row, 0, len(srcRows)+1+len(attrRows))
+	rows = append(append(append(rows, srcRows...), in), attrRows...)
+	for i, r := range rows {
+		for _, q := range rows[:i] {
+			if q.kind == r.kind && q.id == r.id {
+				return twice(r)
+			}
+		}
+		again, err := t.putBefore(ctx, r)
+		if err != nil {
+			return err
+		}
+		if again {
+			return twice(r)
+		}
+	}
+	return nil
+}
+
 // twice is the error for a record put a second time in one import; it
 // names the ID field, so the importer's row error names a column.
 func twice(r row) error {
@@ -346,21 +375,17 @@ type freshKey struct{ kind, ns string }
 
 // putFresh queues version 1 of a record in a namespace new to its kind for
 // the bulk writer. Its identity row is written at commit (addIdentities).
-// An ID this import may have put before is looked up first: a second put
-// of the same record is the caller's error, reported now, not a failed batch.
+// A second put of the same record is the caller's error, reported now
+// (putBefore), not by a failed batch.
 func (t *importTx) putFresh(ctx context.Context, r row) (plotline.PutResult, error) {
-	if t.seen.testAndAdd(r.kind, r.id) {
-		if err := t.quiet(); err != nil {
-			return 0, err
-		}
-		var n int
-		if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM `+r.kind+`_v WHERE id = ?`, r.id).Scan(&n); err != nil {
-			return 0, err
-		}
-		if n > 0 {
-			return 0, twice(r)
-		}
+	again, err := t.putBefore(ctx, r)
+	if err != nil {
+		return 0, err
 	}
+	if again {
+		return 0, twice(r)
+	}
+	t.seen.add(r.kind, r.id)
 	if err := t.wrote(ctx, r.kind); err != nil {
 		return 0, err
 	}
@@ -651,16 +676,14 @@ func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident, sourc
 	if err != nil {
 		return 0, err
 	}
-	if len(srcRows) > 0 {
-		// The incident's own sources are written first: refuse a repeated
-		// incident before, or its row would leave them behind.
-		again, err := t.putBefore(ctx, r)
-		if err != nil {
+	attrRows := make([]row, len(in.Attributions))
+	for i := range in.Attributions {
+		if attrRows[i], err = attributionRow(&in.Attributions[i]); err != nil {
 			return 0, err
 		}
-		if again {
-			return 0, twice(r)
-		}
+	}
+	if err := t.refuseRepeats(ctx, srcRows, r, attrRows); err != nil {
+		return 0, err
 	}
 	for _, sr := range srcRows {
 		if _, err := t.put(ctx, sr); err != nil {
@@ -675,11 +698,7 @@ func (t *importTx) PutIncident(ctx context.Context, in *plotline.Incident, sourc
 	if res != plotline.PutCreated {
 		keep = make(map[string]bool, len(in.Attributions))
 	}
-	for i := range in.Attributions {
-		ar, err := attributionRow(&in.Attributions[i])
-		if err != nil {
-			return 0, err
-		}
+	for _, ar := range attrRows {
 		ares, err := t.put(ctx, ar)
 		if err != nil {
 			return 0, err
@@ -753,7 +772,7 @@ func (t *importTx) Commit() (*plotline.Change, error) {
 		return nil, err
 	}
 	t.done = true
-	defer t.resetCache()
+	defer resetImportPragmas(t.db)
 	defer t.closeStmts()
 	ctx := context.Background()
 	if err := t.bulk.close(true); err != nil {
@@ -795,11 +814,9 @@ func (t *importTx) Rollback() error {
 	t.bulk.close(false) //nolint:errcheck // nothing queued is written: no error to report
 	t.closeStmts()
 	err := t.tx.Rollback()
-	t.resetCache()
+	resetImportPragmas(t.db)
 	return err
 }
-
-func (t *importTx) resetCache() { resetImportPragmas(t.db) }
 
 // resetImportPragmas returns the write connection to its settings outside
 // an import: the default page cache, foreign keys enforced.

@@ -213,7 +213,7 @@ const seenPerFilter = 1 << 20
 
 // test reports whether kind and id may have been added.
 func (s *seenIDs) test(kind, id string) bool {
-	s.key = append(append(append(s.key[:0], kind...), 0), id...)
+	s.setKey(kind, id)
 	for _, f := range s.filters {
 		if f.Test(s.key) {
 			return true
@@ -222,14 +222,17 @@ func (s *seenIDs) test(kind, id string) bool {
 	return false
 }
 
-// testAndAdd adds kind and id and reports whether they may have been added before.
-func (s *seenIDs) testAndAdd(kind, id string) bool {
-	maybe := s.test(kind, id) // sets s.key
+// add adds kind and id.
+func (s *seenIDs) add(kind, id string) {
+	s.setKey(kind, id)
 	if len(s.filters) == 0 || s.n == seenPerFilter {
 		s.filters = append(s.filters, bloom.NewWithEstimates(seenPerFilter, 1e-5))
 		s.n = 0
 	}
 	s.filters[len(s.filters)-1].Add(s.key)
 	s.n++
-	return maybe
+}
+
+func (s *seenIDs) setKey(kind, id string) {
+	s.key = append(append(append(s.key[:0], kind...), 0), id...)
 }
