@@ -108,3 +108,59 @@ func Markings(t *testing.T, s plotline.Store) {
 		t.Errorf("markings as recorded before the marked batch: %+v; want none", old)
 	}
 }
+
+// Plugh is in every text, ID and URL of GraphMarked's restricted material,
+// and nowhere else.
+const Plugh = "plugh"
+
+// GraphMarked adds to the curated dataset (actors is, is-khorasan):
+//
+//   - a TLP:RED source, test-plugh, cited by exactly one affiliation
+//     (test-graz-cell → is-turkey) and one statement (on test-graz-plot), both
+//     therefore withheld below RED;
+//   - a second RED source cited by an actor known from it alone
+//     (test-plugh-net, withheld, taking its CLEAR-sourced affiliation with
+//     it) and, beside a CLEAR source, by test-graz-cell (shown, the
+//     citation removed);
+//   - the CLEAR material around them: the cell, its affiliation under
+//     is-khorasan and a plot with a statement naming the cell.
+//
+// The cell's RED citation comes in its second version, so its history has
+// something to redact. The API and web tests of markings share it.
+func GraphMarked() []*plotline.Batch {
+	open := []string{"test-cell-open"}
+	// The cell's second version adds the RED citation.
+	cell := &plotline.Batch{By: "test", Note: "the cell's second source", Actors: []plotline.Actor{
+		{ID: "test-graz-cell", Name: "Graz cell", Kind: plotline.ActorCell, Founded: plotline.MustDate("2023"),
+			Sources: []string{"test-cell-open", "test-plugh-2"}}}}
+	return []*plotline.Batch{{By: "test", Note: "graph markings",
+		Sources: []plotline.Source{
+			{ID: "test-cell-open", Publisher: "Open Monitor", Title: "Cell arrested in Graz", URL: "https://example.org/graz",
+				Kind: "news", TLP: "clear", Published: plotline.MustDate("2024-05-02")},
+			{ID: "test-plugh", Publisher: "Liaison PLUGH", Title: "Note PLUGH on the Graz cell", URL: "https://example.org/plugh-note",
+				Kind: "government", TLP: "red", Published: plotline.MustDate("2024-05-03")},
+			{ID: "test-plugh-2", Publisher: "Service PLUGH", Title: "Roster PLUGH", URL: "https://example.org/plugh-roster",
+				Kind: "government", TLP: "red", Published: plotline.MustDate("2024-05-03")},
+		},
+		Actors: []plotline.Actor{
+			{ID: "test-graz-cell", Name: "Graz cell", Kind: plotline.ActorCell, Founded: plotline.MustDate("2023"), Sources: open},
+			{ID: "test-plugh-net", Name: "Network PLUGH", Kind: plotline.ActorNetwork, Founded: plotline.MustDate("2022"),
+				Sources: []string{"test-plugh-2"}},
+		},
+		Affiliations: []plotline.Affiliation{
+			{ID: "test-graz-cell/open", ChildID: "test-graz-cell", ParentID: "is-khorasan", From: plotline.MustDate("2023"), Sources: open},
+			{ID: "test-graz-cell/plugh", ChildID: "test-graz-cell", ParentID: "is-turkey", From: plotline.MustDate("2023"), Sources: []string{"test-plugh"}},
+			{ID: "test-plugh-net/is", ChildID: "test-plugh-net", ParentID: "is", From: plotline.MustDate("2022"), Sources: open},
+		},
+		Incidents: []plotline.Incident{
+			{ID: "test-graz-plot", Title: "Plot foiled in Graz", Kind: "plot", Outcome: "foiled", Date: plotline.MustDate("2024-05-01"),
+				Location: plotline.Location{Country: "AUT", Place: "Graz"}, TargetCountry: "AUT", Sources: open,
+				Attributions: []plotline.Attribution{
+					{ID: "test-graz-plot/open", ActorID: "test-graz-cell", Basis: "media", AssertedBy: "Open Monitor",
+						StatedOn: plotline.MustDate("2024-05-02"), Link: "unknown", Sources: []plotline.SourceRef{{ID: "test-cell-open"}}},
+					{ID: "test-graz-plot/plugh", ActorID: "is-khorasan", Basis: "government", AssertedBy: "Liaison PLUGH",
+						StatedOn: plotline.MustDate("2024-05-03"), Link: "directed", Sources: []plotline.SourceRef{{ID: "test-plugh"}}},
+				}},
+		},
+	}, cell}
+}
