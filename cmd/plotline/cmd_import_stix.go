@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/plotline-dev/plotline"
+	"github.com/plotline-dev/plotline/internal/ingest"
 	"github.com/plotline-dev/plotline/internal/ingest/stix"
 )
 
@@ -29,9 +30,9 @@ func (m *Main) importSTIX(ctx context.Context, args []string) error {
 		f.Usage()
 		return plotline.FieldError("file", "give one STIX bundle file")
 	}
-	in, err := os.Open(pos[0])
+	in, _, err := ingest.OpenFile(pos[0])
 	if err != nil {
-		return plotline.Errorf(plotline.EINVALID, "%v", err)
+		return err
 	}
 	defer in.Close()
 	res, err := stix.Read(in, stix.Options{File: filepath.Base(pos[0]), BundleURL: *bundleURL, DefaultTLP: *tlp})

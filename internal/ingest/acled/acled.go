@@ -22,7 +22,6 @@ package acled
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -105,15 +104,11 @@ func New(r io.Reader, size int64, encoding string) (*Reader, error) {
 
 // Open opens an ACLED CSV file; Close closes it.
 func Open(path, encoding string) (*Reader, error) {
-	f, err := os.Open(path)
+	f, size, err := ingest.OpenFile(path)
 	if err != nil {
-		return nil, plotline.Errorf(plotline.ENOTFOUND, "%v", err)
+		return nil, err
 	}
-	st, err := f.Stat()
-	var rd *Reader
-	if err == nil {
-		rd, err = New(f, st.Size(), encoding)
-	}
+	rd, err := New(f, size, encoding)
 	if err != nil {
 		f.Close()
 		return nil, err

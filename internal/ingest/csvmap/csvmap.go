@@ -3,7 +3,6 @@ package csvmap
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -44,15 +43,11 @@ func New(r io.Reader, size int64, m *Mapping) (*Reader, error) {
 
 // Open opens a CSV file; Close closes it.
 func Open(path string, m *Mapping) (*Reader, error) {
-	f, err := os.Open(path)
+	f, size, err := ingest.OpenFile(path)
 	if err != nil {
-		return nil, plotline.Errorf(plotline.ENOTFOUND, "%v", err)
+		return nil, err
 	}
-	st, err := f.Stat()
-	var rd *Reader
-	if err == nil {
-		rd, err = New(f, st.Size(), m)
-	}
+	rd, err := New(f, size, m)
 	if err != nil {
 		f.Close()
 		return nil, err

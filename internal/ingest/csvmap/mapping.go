@@ -9,7 +9,6 @@ import (
 	"fmt"
 
 	"net/url"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -182,9 +181,9 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 
 // OpenMapping reads a mapping file from disk.
 func OpenMapping(path string) (*Mapping, error) {
-	b, err := os.ReadFile(path)
+	b, err := ingest.ReadFile(path)
 	if err != nil {
-		return nil, plotline.Errorf(plotline.ENOTFOUND, "%v", err)
+		return nil, err
 	}
 	return ParseMapping(b, path)
 }

@@ -24,7 +24,6 @@ package gtd
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -86,9 +85,9 @@ func NewXLSX(r io.Reader) (*Reader, error) {
 
 // Open opens a .csv or .xlsx file; Close closes it.
 func Open(path, encoding string) (*Reader, error) {
-	f, err := os.Open(path)
+	f, size, err := ingest.OpenFile(path)
 	if err != nil {
-		return nil, plotline.Errorf(plotline.ENOTFOUND, "%v", err)
+		return nil, err
 	}
 	var rd *Reader
 	if strings.EqualFold(filepath.Ext(path), ".xlsx") {
@@ -96,10 +95,7 @@ func Open(path, encoding string) (*Reader, error) {
 		f.Close() //nolint:errcheck // the workbook was read into memory; nothing to flush
 		return rd, err
 	}
-	st, err := f.Stat()
-	if err == nil {
-		rd, err = NewCSV(f, st.Size(), encoding)
-	}
+	rd, err = NewCSV(f, size, encoding)
 	if err != nil {
 		f.Close()
 		return nil, err

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -81,9 +80,9 @@ func ReadActors(r io.Reader) (Actors, error) {
 
 // OpenActors reads an actor list file.
 func OpenActors(path string) (Actors, error) {
-	f, err := os.Open(path)
+	f, _, err := ingest.OpenFile(path)
 	if err != nil {
-		return nil, plotline.Errorf(plotline.ENOTFOUND, "%v", err)
+		return nil, err
 	}
 	defer f.Close()
 	return ReadActors(f)
@@ -139,19 +138,16 @@ func NewGeoJSON(r io.Reader, size int64, actors Actors) (*Reader, error) {
 
 // Open opens a .csv, .geojson or .json file.
 func Open(path string, actors Actors) (*Reader, error) {
-	f, err := os.Open(path)
+	f, size, err := ingest.OpenFile(path)
 	if err != nil {
-		return nil, plotline.Errorf(plotline.ENOTFOUND, "%v", err)
+		return nil, err
 	}
-	st, err := f.Stat()
 	var rd *Reader
-	if err == nil {
-		switch strings.ToLower(filepath.Ext(path)) {
-		case ".geojson", ".json":
-			rd, err = NewGeoJSON(f, st.Size(), actors)
-		default:
-			rd, err = NewCSV(f, st.Size(), actors)
-		}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".geojson", ".json":
+		rd, err = NewGeoJSON(f, size, actors)
+	default:
+		rd, err = NewCSV(f, size, actors)
 	}
 	if err != nil {
 		f.Close()
