@@ -138,7 +138,9 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 			bar.Set64(done) //nolint:errcheck // a progress bar that cannot draw is no reason to stop an import
 		}
 	}
+	start := time.Now()
 	sum, err := ingest.Run(ctx, db, resolve.New(actors, decisions), ds, r, opt)
+	took := time.Since(start)
 	if bar != nil {
 		bar.Finish() //nolint:errcheck // see Set64 above
 		fmt.Fprintln(m.Stderr)
@@ -146,8 +148,8 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s %s: read %d, imported %d, updated %d, unchanged %d, rejected %d\n",
-		format, file, sum.Read, sum.Imported, sum.Updated, sum.Unchanged, sum.Rejected)
+	fmt.Fprintf(m.Stdout, "%s %s: read %d, imported %d, updated %d, unchanged %d, rejected %d in %s (%.0f rows/s)\n",
+		format, file, sum.Read, sum.Imported, sum.Updated, sum.Unchanged, sum.Rejected, took.Round(10*time.Millisecond), float64(sum.Read)/took.Seconds())
 	if sum.Change != nil && sum.Change.ID != 0 {
 		fmt.Fprintf(m.Stdout, "recorded as change %d by %s\n", sum.Change.ID, sum.Change.RecordedBy)
 	} else {

@@ -3,8 +3,11 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/plotline-dev/plotline"
 )
 
 // TestImportReviewReimport drives the whole loop: import a sheet, see the
@@ -20,6 +23,9 @@ func TestImportReviewReimport(t *testing.T) {
 	}
 	if !strings.Contains(out, "read 3, imported 3, updated 0, unchanged 0, rejected 0") || !strings.Contains(out, "review names --dataset teamsheet") {
 		t.Errorf("import said:\n%s", out)
+	}
+	if !regexp.MustCompile(`rejected 0 in [0-9.]+m?s \([0-9]+ rows/s\)`).MatchString(out) {
+		t.Errorf("import did not say how long it took:\n%s", out)
 	}
 	out, _, err = run(t, db, "review", "names", "--dataset", "teamsheet")
 	if err != nil {
@@ -96,5 +102,24 @@ func TestImportKeepGoingAndErrors(t *testing.T) {
 	out, _, err = run(t, db, "review", "duplicates")
 	if err != nil || !strings.Contains(out, "no duplicate candidates") {
 		t.Errorf("duplicates: %v\n%s", err, out)
+	}
+}
+
+// TestImportNotAFile: a folder or a missing path given as the input is the
+// user's mistake, said with the path, never an internal error.
+func TestImportNotAFile(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"import", "acled", dir},
+		{"import", "gtd", filepath.Join(dir, "missing.csv")},
+		{"import", "stix", dir},
+		{"import", "csv", dir, "--mapping", dir},
+		{"import", "ucdp", dir, "--actors", dir},
+	} {
+		_, _, err := run(t, db, args...)
+		if code := plotline.ErrorCode(err); code == plotline.EINTERNAL || code == "" || !strings.Contains(plotline.ErrorMessage(err), dir) {
+			t.Errorf("%v: %v (code %q)", args, err, code)
+		}
 	}
 }
