@@ -113,6 +113,10 @@ func Fold(key string) string {
 	return strings.Join(ts, " ")
 }
 
+// translit folds transliteration variants of Latin spellings of Arabic
+// and Persian names (built once: a Replacer is costly to make).
+var translit = strings.NewReplacer("ou", "u", "oo", "u", "o", "u", "ee", "i", "ph", "f", "q", "k", "dh", "z", "zh", "z", "w", "w")
+
 func foldToken(t string) string {
 	if unitWords[t] {
 		return "province"
@@ -120,8 +124,7 @@ func foldToken(t string) string {
 	if isArabic(t) {
 		return t
 	}
-	r := strings.NewReplacer("ou", "u", "oo", "u", "o", "u", "ee", "i", "ph", "f", "q", "k", "dh", "z", "zh", "z", "w", "w")
-	t = r.Replace(t)
+	t = translit.Replace(t)
 	t = strings.TrimSuffix(t, "h") // wilayah/wilaya, dawlah/dawla
 	var b strings.Builder
 	var last rune
