@@ -160,11 +160,16 @@ func (m *Main) newFlags(name, usage string) *flags {
 }
 
 // parse parses flags wherever they stand among the positional arguments.
+// An unknown or malformed flag is the user's error (EINVALID, with the flag
+// package's message); --help stays flag.ErrHelp.
 func (f *flags) parse(args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := f.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, plotline.Errorf(plotline.EINVALID, "%v", err)
 		}
 		args = f.Args()
 		if len(args) == 0 {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,5 +220,33 @@ func TestProjectTotalOnly(t *testing.T) {
 	}
 	if p.Total.Observed == 0 || len(p.Groups) != 0 {
 		t.Errorf("total %d with %d groups; want a positive total and no groups", p.Total.Observed, len(p.Groups))
+	}
+}
+
+func TestBadFlagIsUsageError(t *testing.T) {
+	db := newDB(t)
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"import", "acled", "x.csv", "--bogus"}, "-bogus"},
+		{[]string{"import", "acled", "x.csv", "--rejects"}, "-rejects"},
+		{[]string{"export", "json", "--bogus"}, "-bogus"},
+		{[]string{"query", "--bogus"}, "-bogus"},
+		{[]string{"review", "duplicates", "--km", "abc"}, "-km"},
+	} {
+		_, _, err := run(t, db, tc.args...)
+		if got := plotline.ErrorCode(err); got != plotline.EINVALID {
+			t.Errorf("%v: code %q (err %v); want %q", tc.args, got, err, plotline.EINVALID)
+		}
+		if got := plotline.ErrorMessage(err); !strings.Contains(got, tc.flag) {
+			t.Errorf("%v: message %q does not name %s", tc.args, got, tc.flag)
+		}
+		if got := exitCode(err); got != 2 {
+			t.Errorf("%v: exit %d; want 2", tc.args, got)
+		}
+	}
+	if _, _, err := run(t, db, "query", "--help"); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("query --help: err %v; want flag.ErrHelp", err)
 	}
 }
