@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
@@ -48,6 +49,10 @@ func (m *Main) show(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	dups, err := duplicatesOf(ctx, db, in.ID, ao.Recorded)
+	if err != nil {
+		return err
+	}
 	g := analysis.NewGraph(actors, affs)
 	srcs := map[string]*plotline.Source{}
 	for _, id := range citedSources(in) {
@@ -67,16 +72,75 @@ func (m *Main) show(ctx context.Context, args []string) error {
 		}
 		return enc.Encode(struct {
 			*plotline.Incident
-			SourceList []*plotline.Source `json:"source_details"`
-		}{in, list})
+			SourceList []*plotline.Source           `json:"source_details"`
+			Duplicates []plotline.DuplicateDecision `json:"duplicate_review,omitempty"`
+		}{in, list, dups})
 	case "text":
 		day := m.today()
 		if ao.Stated != nil {
 			day = *ao.Stated
 		}
-		return writeIncident(m.Stdout, g, in, srcs, day)
+		if err := writeIncident(m.Stdout, g, in, srcs, day); err != nil {
+			return err
+		}
+		return writeDuplicates(m.Stdout, in.ID, dups)
 	}
 	return plotline.FieldError("format", "%q is not text or json", *format)
+}
+
+// duplicatesOf returns the current duplicate-review decisions naming
+// incident id, as recorded by recorded (nil: now); none on a store without
+// entity resolution.
+func duplicatesOf(ctx context.Context, db plotline.Store, id string, recorded *time.Time) ([]plotline.DuplicateDecision, error) {
+	rs, ok := db.(plotline.ResolveStore)
+	if !ok {
+		return nil, nil
+	}
+	// As of a past instant, every decision, to find each pair's latest by then.
+	all, err := rs.DuplicateDecisions(ctx, recorded != nil)
+	if err != nil {
+		return nil, err
+	}
+	latest := map[[2]string]int{}
+	var out []plotline.DuplicateDecision
+	for _, d := range all {
+		if (d.A != id && d.B != id) || (recorded != nil && d.At.After(*recorded)) {
+			continue
+		}
+		if k, ok := latest[[2]string{d.A, d.B}]; ok {
+			out[k] = d // oldest first: a later decision on the pair replaces the earlier
+			continue
+		}
+		latest[[2]string{d.A, d.B}] = len(out)
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// writeDuplicates lists the duplicate-review decisions on an incident.
+func writeDuplicates(w io.Writer, id string, dups []plotline.DuplicateDecision) error {
+	if len(dups) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("\nDuplicate review\n----------------\n")
+	for _, d := range dups {
+		other := d.A
+		if other == id {
+			other = d.B
+		}
+		what := "the same incident as"
+		if d.Verdict == plotline.DuplicateDistinct {
+			what = "a different incident from"
+		}
+		fmt.Fprintf(&b, "%s %s (decided by %s, %s", what, other, d.By, d.At.UTC().Format("2006-01-02 15:04"))
+		if d.Note != "" {
+			fmt.Fprintf(&b, ": %s", d.Note)
+		}
+		b.WriteString(")\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func citedSources(in *plotline.Incident) []string {
