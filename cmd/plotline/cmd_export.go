@@ -3,11 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
@@ -39,6 +43,9 @@ func (m *Main) exportCmd(ctx context.Context, args []string) error {
 	format, text := pos[0], strings.Join(pos[1:], " ")
 	if format == "csv" && *out == "" {
 		return plotline.FieldError("out", "csv export writes a folder of tables: give --out DIR")
+	}
+	if err := checkOut(format, *out); err != nil {
+		return err
 	}
 	ao, err := asOf.parse()
 	if err != nil {
@@ -138,6 +145,47 @@ func (m *Main) writeExport(format, out string, d *export.Data) error {
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+// checkOut refuses an --out path the export cannot write, before any work
+// is done: a file in a folder that does not exist, a folder where a file
+// belongs, or (for csv) a file where the folder of tables belongs.
+func checkOut(format, out string) error {
+	if out == "" {
+		return nil
+	}
+	if format == "csv" {
+		if fi, err := os.Stat(out); err == nil {
+			if !fi.IsDir() {
+				return plotline.FieldError("out", "%s is a file; csv export writes a folder of tables", out)
+			}
+			return nil
+		}
+		// The folder will be made: its nearest existing ancestor must be a folder.
+		for p := filepath.Dir(filepath.Clean(out)); ; p = filepath.Dir(p) {
+			if fi, err := os.Stat(p); err == nil {
+				if !fi.IsDir() {
+					return plotline.FieldError("out", "cannot make folder %s: %s is a file", out, p)
+				}
+				return nil
+			}
+			if p == filepath.Dir(p) {
+				return nil
+			}
+		}
+	}
+	dir := filepath.Dir(out)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR):
+		return plotline.FieldError("out", "cannot write %s: folder %s does not exist", out, dir)
+	case err == nil && !fi.IsDir():
+		return plotline.FieldError("out", "cannot write %s: %s is not a folder", out, dir)
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		return plotline.FieldError("out", "%s is a folder; %s export writes one file", out, format)
 	}
 	return nil
 }

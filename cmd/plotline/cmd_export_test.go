@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/plotline-dev/plotline"
 )
 
 // exported reads a JSON export's statements on one incident.
@@ -97,5 +99,32 @@ func TestExportCSVNeedsOut(t *testing.T) {
 	_, _, err := run(t, newDB(t), "export", "csv")
 	if err == nil || !strings.Contains(err.Error(), "--out") {
 		t.Errorf("csv without --out: err %v; want a message about --out", err)
+	}
+}
+
+func TestExportBadOutIsUsageError(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file.csv")
+	if err := os.WriteFile(file, []byte("a,b\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ format, out string }{
+		{"json", filepath.Join(dir, "nonexistent", "dir", "x.json")},
+		{"json", filepath.Join(file, "x.json")},
+		{"json", dir},
+		{"csv", file},
+		{"csv", filepath.Join(file, "tables")},
+	} {
+		_, _, err := run(t, db, "export", tc.format, "--out", tc.out)
+		if got := plotline.ErrorCode(err); got != plotline.EINVALID {
+			t.Errorf("export %s --out %s: code %q (err %v); want %q", tc.format, tc.out, got, err, plotline.EINVALID)
+		}
+		if got := plotline.ErrorMessage(err); !strings.Contains(got, tc.out) {
+			t.Errorf("export %s --out %s: message %q does not name the path", tc.format, tc.out, got)
+		}
+	}
+	if got, err := os.ReadFile(file); err != nil || string(got) != "a,b\n" {
+		t.Errorf("the existing file was changed: %q, %v", got, err)
 	}
 }
