@@ -68,7 +68,7 @@ func storeScript(fixtures string) []storeStep {
 			want: "imported", same: true},
 		{name: "gen csv gtd", args: []string{"gen", "--rows", "40", "--seed", "3", "--csv", "gtd", "--out", gtdFile}},
 		{name: "import gtd", args: []string{"import", "gtd", gtdFile, "--quiet"}, want: "read 40, imported 40", same: true},
-		{name: "import stix", args: []string{"import", "stix", "--bundle-url", "https://example.org/partner.json", "--keep-going", stix}, want: "records created", same: true},
+		{name: "import stix", args: []string{"import", "stix", "--bundle-url", "https://example.org/partner.json", "--keep-going", "--rejects", "{DIR}/stix-rejects.json", stix}, want: "records created", same: true},
 		{name: "gen db", args: []string{"gen", "--rows", "300", "--seed", "5", "--batch", "100"}},
 		{name: "review names", args: []string{"review", "names"}, want: "ISKP", same: true},
 		{name: "review names match", args: []string{"review", "names", "match", "ISKP", "is-khorasan", "--dataset", "teamsheet", "--by", "alice"},

@@ -36,7 +36,12 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		}
 		break
 	}
-	f := m.newFlags("import", "gtd|acled|ucdp|csv FILE [--mapping F] [--actors F] [--encoding E] [--keep-going --rejects FILE]")
+	f := m.newFlags("import", "gtd|acled|ucdp|csv FILE [--mapping F] [--actors F] [--encoding E] [--keep-going --rejects FILE] [--by NAME] [--quiet]")
+	usage := f.Usage
+	f.Usage = func() {
+		usage()
+		fmt.Fprintln(m.Stderr, "\nSTIX 2.1 bundles: plotline import stix FILE [--bundle-url URL] [--tlp LEVEL] [--keep-going --rejects FILE] [--by NAME]\n(see plotline import stix --help)")
+	}
 	mapping := f.String("mapping", "", "mapping file for csv (docs/csv-mapping.md)")
 	actorList := f.String("actors", "", "ucdp: the UCDP actor list (ucdp-actor-*.csv) to name the sides")
 	encoding := f.String("encoding", "", "utf-8 | latin1 | auto (default: auto for gtd, utf-8 otherwise)")

@@ -17,11 +17,13 @@ import (
 // It is all or nothing: when any object that could have been a record is
 // rejected, nothing is written unless --keep-going says to write the rest.
 func (m *Main) importSTIX(ctx context.Context, args []string) error {
-	f := m.newFlags("import stix", "[--bundle-url URL] [--tlp LEVEL] [--keep-going] [--rejects FILE] FILE")
+	f := m.newFlags("import stix", "[--bundle-url URL] [--tlp LEVEL] [--keep-going --rejects FILE] [--by NAME] FILE")
 	bundleURL := f.String("bundle-url", "", "where the bundle was obtained (http/https); cited by objects that cite no report or URL of their own")
 	tlp := f.String("tlp", "green", "TLP 2.0 marking for objects that carry none")
-	keepGoing := f.Bool("keep-going", false, "write the records that could be read even when some objects are rejected")
-	rejects := f.String("rejects", "", "with --keep-going, write the rejected objects and reasons to this JSON file")
+	keepGoing := f.Bool("keep-going", false, "write the records that could be read even when some objects are rejected (with --rejects)")
+	rejects := f.String("rejects", "", "reject file (JSON: index, id, type, rejected, reason of each rejected object) for --keep-going")
+	by := f.String("by", "", "who imports, recorded with the change (default import:stix)")
+	f.Bool("quiet", false, "accepted for symmetry with the other importers; a STIX import shows no progress bar")
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -29,6 +31,9 @@ func (m *Main) importSTIX(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		f.Usage()
 		return plotline.FieldError("file", "give one STIX bundle file")
+	}
+	if *keepGoing != (*rejects != "") {
+		return plotline.FieldError("rejects", "--keep-going and --rejects FILE go together")
 	}
 	in, _, err := ingest.OpenFile(pos[0])
 	if err != nil {
@@ -39,7 +44,10 @@ func (m *Main) importSTIX(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var rejected []stix.Skip
+	if *by != "" {
+		res.Batch.By = *by
+	}
+	rejected := []stix.Skip{} // an empty reject file is [], not null
 	for _, s := range res.Skipped {
 		if s.Rejected {
 			rejected = append(rejected, s)
@@ -69,7 +77,15 @@ func (m *Main) importSTIX(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "read %d objects: %d records created, %d updated, %d unchanged; %d objects rejected, %d not recorded (types or relationships Plotline does not keep)\n",
-		res.Objects, ch.Created, ch.Updated, ch.Unchanged, len(rejected), len(res.Skipped)-len(rejected))
+	fmt.Fprintf(m.Stdout, "stix %s: read %d objects: %d records created, %d updated, %d unchanged; %d objects rejected, %d not recorded (types or relationships Plotline does not keep)\n",
+		pos[0], res.Objects, ch.Created, ch.Updated, ch.Unchanged, len(rejected), len(res.Skipped)-len(rejected))
+	if ch.ID != 0 {
+		fmt.Fprintf(m.Stdout, "recorded as change %d by %s\n", ch.ID, ch.RecordedBy)
+	} else {
+		fmt.Fprintln(m.Stdout, "nothing changed")
+	}
+	if len(rejected) > 0 {
+		fmt.Fprintf(m.Stdout, "rejected objects and reasons: %s\n", *rejects)
+	}
 	return nil
 }

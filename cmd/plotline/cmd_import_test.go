@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -120,6 +123,64 @@ func TestImportNotAFile(t *testing.T) {
 		_, _, err := run(t, db, args...)
 		if code := plotline.ErrorCode(err); code == plotline.EINTERNAL || code == "" || !strings.Contains(plotline.ErrorMessage(err), dir) {
 			t.Errorf("%v: %v (code %q)", args, err, code)
+		}
+	}
+}
+
+// TestImportSTIXFlags: stix takes --keep-going and --rejects together as the
+// other importers do, records --by with the change, accepts --quiet, and its
+// summary names the file and the change.
+func TestImportSTIXFlags(t *testing.T) {
+	db := newDB(t)
+	bundle := filepath.Join("..", "..", "internal", "ingest", "stix", "testdata", "partner.json")
+	rejects := filepath.Join(t.TempDir(), "rejects.json")
+	for _, args := range [][]string{
+		{"import", "stix", "--bundle-url", "https://example.org/p.json", "--keep-going", bundle},
+		{"import", "stix", "--bundle-url", "https://example.org/p.json", "--rejects", rejects, bundle},
+	} {
+		_, _, err := run(t, db, args...)
+		if plotline.ErrorCode(err) != plotline.EINVALID || !strings.Contains(plotline.ErrorMessage(err), "--keep-going and --rejects FILE go together") {
+			t.Errorf("%v: err %v; want --keep-going and --rejects together", args, err)
+		}
+	}
+	if _, err := os.Stat(rejects); err == nil {
+		t.Errorf("a refused import wrote the reject file")
+	}
+	out, stderr, err := run(t, db, "import", "stix", "--bundle-url", "https://example.org/p.json", "--keep-going", "--rejects", rejects,
+		"--by", "alice", "--quiet", bundle)
+	if err != nil {
+		t.Fatalf("import stix: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"stix " + bundle + ": read 12 objects", "1 objects rejected", "by alice", "rejected objects and reasons: " + rejects} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if !regexp.MustCompile(`recorded as change [0-9]+ by alice`).MatchString(out) {
+		t.Errorf("summary does not name the change:\n%s", out)
+	}
+	var rej []struct{ ID, Reason string }
+	b, err := os.ReadFile(rejects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rej); err != nil || len(rej) != 1 || rej[0].Reason == "" {
+		t.Errorf("reject file %v: %s", err, b)
+	}
+	out, _, err = run(t, db, "audit", "--by", "alice")
+	if err != nil || !strings.Contains(out, "STIX bundle partner.json") {
+		t.Errorf("audit --by alice: %v\n%s", err, out)
+	}
+}
+
+func TestImportHelpMentionsSTIX(t *testing.T) {
+	_, stderr, err := run(t, newDB(t), "import", "--help")
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("import --help: err %v; want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"plotline import stix --help", "--by", "--quiet"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("import --help lacks %q:\n%s", want, stderr)
 		}
 	}
 }
