@@ -61,6 +61,9 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if *keepGoing != (*rejectsPath != "") {
 		return plotline.FieldError("rejects", "--keep-going and --rejects FILE go together")
 	}
+	if err := checkRejects(*rejectsPath, file, *mapping, *actorList); err != nil {
+		return err
+	}
 	var (
 		r      ingest.Reader
 		ds     ingest.Dataset
@@ -167,6 +170,33 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "%d group names matched no actor; review them with: plotline review names --dataset %s\n", sum.Unmatched, ds.Name)
 	}
 	return nil
+}
+
+// checkRejects refuses a reject file that is one of the inputs: creating it
+// would empty the input before it is read.
+func checkRejects(rejects string, inputs ...string) error {
+	if rejects == "" {
+		return nil
+	}
+	for _, in := range inputs {
+		if in != "" && samePath(rejects, in) {
+			return plotline.FieldError("rejects", "the reject file %s is the input file %s; give another path", rejects, in)
+		}
+	}
+	return nil
+}
+
+// samePath reports whether a and b name the same file: by identity when
+// both exist, else by their cleaned absolute paths.
+func samePath(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA == nil && errB == nil {
+		return os.SameFile(fa, fb)
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
 }
 
 // located adds the file name to an error from opening an input.

@@ -35,6 +35,9 @@ func (m *Main) importSTIX(ctx context.Context, args []string) error {
 	if *keepGoing != (*rejects != "") {
 		return plotline.FieldError("rejects", "--keep-going and --rejects FILE go together")
 	}
+	if err := checkRejects(*rejects, pos[0]); err != nil {
+		return err
+	}
 	in, _, err := ingest.OpenFile(pos[0])
 	if err != nil {
 		return err

@@ -184,3 +184,49 @@ func TestImportHelpMentionsSTIX(t *testing.T) {
 		}
 	}
 }
+
+// TestImportRejectsIsNotTheInput: a reject file naming the input (by the
+// same path, another spelling of it, or a link to it) is refused before
+// anything is written, so the input survives.
+func TestImportRejectsIsNotTheInput(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	sheet := filepath.Join(dir, "acled.csv")
+	body := "not an ACLED file, but it must survive\n"
+	if err := os.WriteFile(sheet, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.csv")
+	if err := os.Symlink(sheet, link); err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(dir, "bundle.json")
+	if err := os.WriteFile(bundle, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.csv")
+	for _, tc := range []struct {
+		args  []string
+		input string
+	}{
+		{[]string{"import", "acled", sheet, "--keep-going", "--rejects", sheet}, sheet},
+		{[]string{"import", "acled", sheet, "--keep-going", "--rejects", dir + "/./acled.csv"}, sheet},
+		{[]string{"import", "acled", sheet, "--keep-going", "--rejects", link}, sheet},
+		{[]string{"import", "gtd", missing, "--keep-going", "--rejects", dir + "/x/../missing.csv"}, missing},
+		{[]string{"import", "stix", bundle, "--keep-going", "--rejects", bundle}, bundle},
+	} {
+		_, _, err := run(t, db, tc.args...)
+		msg := plotline.ErrorMessage(err)
+		if plotline.ErrorCode(err) != plotline.EINVALID || !strings.Contains(msg, "is the input file "+tc.input) {
+			t.Errorf("%v: err %v; want EINVALID naming the reject and the input file", tc.args, err)
+		}
+	}
+	for _, f := range []string{sheet, bundle} {
+		if got, err := os.ReadFile(f); err != nil || string(got) != body {
+			t.Errorf("%s was changed: %q, %v", f, got, err)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("%s was created", missing)
+	}
+}
