@@ -83,8 +83,9 @@ var historical = func() map[string]bool {
 // exists, mapped to its present-day successor.
 func Historical(name string) bool { return historical[resolve.Normalize(name)] }
 
-// Count parses a count, treating "", the GTD unknown codes -9 and -99 and
-// other negatives as unknown (nil). Decimal forms ("3.0", from
+// Count parses a count, treating "" and the GTD unknown codes -9 and -99 as
+// unknown (nil). Any other negative number is not a count (false): taking
+// it for unknown would hide a typo. Decimal forms ("3.0", from
 // spreadsheets) are accepted when whole.
 func Count(s string) (*int, bool) {
 	s = strings.TrimSpace(s)
@@ -99,8 +100,11 @@ func Count(s string) (*int, bool) {
 		}
 		n = int(f)
 	}
-	if n < 0 {
+	switch {
+	case n == -9 || n == -99:
 		return nil, true
+	case n < 0:
+		return nil, false
 	}
 	return &n, true
 }

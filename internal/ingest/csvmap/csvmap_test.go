@@ -109,6 +109,35 @@ func TestMappingErrors(t *testing.T) {
 	}
 }
 
+// TestNegativeCount: blank, -9 and -99 are unknown; any other negative
+// number is a row error naming the column, not a silent unknown.
+func TestNegativeCount(t *testing.T) {
+	m, err := csvmap.OpenMapping("testdata/plots.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		dead, want string // want "": imported with the count unknown
+	}{
+		{"", ""}, {"-9", ""}, {"-99", ""}, {"-5", `column Dead: "-5" is not a count`}, {"-1", `"-1" is not a count`},
+	} {
+		sheet := "Case;Date;Type;Result;Country;City;Group;Dead;Notes\nC-1;03/05/2023;Anschlag;done;DEU;Testburg;X;" + tt.dead + ";n\n"
+		r, err := csvmap.New(strings.NewReader(sheet), 0, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err := r.Next()
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("Dead %q: %v; want the count unknown", tt.dead, err)
+		case tt.want == "" && rec.Incident.Killed.Best != nil:
+			t.Errorf("Dead %q: killed %d; want unknown", tt.dead, *rec.Incident.Killed.Best)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("Dead %q: err %v; want %q", tt.dead, err, tt.want)
+		}
+	}
+}
+
 func TestMissingColumn(t *testing.T) {
 	m, err := csvmap.OpenMapping("testdata/plots.yaml")
 	if err != nil {

@@ -18,7 +18,8 @@
 //     confidence low when guncertain=1 (GTD: "suspected");
 //   - related → "related:gtd:<eventid>" tags (incident links);
 //   - scite1–3 → one source each, linked to GTD's incident page;
-//   - nkill/nwound → Killed/Injured best; nperps → Perpetrators; nperpcap → Arrests.
+//   - nkill/nwound → Killed/Injured best; nperps → Perpetrators; nperpcap → Arrests;
+//     -9 and -99 (the codebook's unknown) are unknown, any other negative is a row error.
 package gtd
 
 import (

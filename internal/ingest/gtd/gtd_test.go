@@ -268,6 +268,8 @@ func TestBadGTD(t *testing.T) {
 		{"bad day", gtdCSV(row(map[string]string{"imonth": "2", "iday": "31"})), "", []string{"iday", "row 1", ":2:"}},
 		{"bad eventid", gtdCSV(row(nil), row(map[string]string{"eventid": "2020-01"})), "", []string{"eventid", "row 2", ":3:"}},
 		{"bad success", gtdCSV(row(map[string]string{"success": "yes"})), "", []string{"success"}},
+		{"negative nkill", gtdCSV(row(map[string]string{"nkill": "-5"})), "", []string{"nkill", `"-5" is not a count`, "row 1"}},
+		{"negative nwound", gtdCSV(row(map[string]string{"nwound": "-1"})), "", []string{"nwound", `"-1" is not a count`}},
 		{"no country code", gtdCSV(row(map[string]string{"country_txt": "Soviet Union"})), "", []string{"country_txt", "geocoder"}},
 		{"latin-1 with utf-8 asked", gtdCSV(row(map[string]string{"city": "Sa\xefda"})), "utf-8", []string{"city", "UTF-8", "byte 0xEF"}},
 		{"wrong layout", []byte("eventid,iyear\n1,2020\n"), "", []string{"imonth", "line 1"}},
