@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -228,5 +229,33 @@ func TestImportRejectsIsNotTheInput(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); err == nil {
 		t.Errorf("%s was created", missing)
+	}
+}
+
+// TestImportCSVMappingErrors: what is wrong in the mapping file is said
+// against the mapping file; a column it names that the sheet lacks says
+// the mapping names it.
+func TestImportCSVMappingErrors(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	sheet := filepath.Join(dir, "sheet.csv")
+	if err := os.WriteFile(sheet, []byte("Case,Date,Country,Town,Notes\nC-1,2023-05-03,DEU,Testburg,Invented.\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	head := "dataset: sheet\nsource: {publisher: P, title: T, url: https://example.org/s}\n"
+	cols := "columns: {id: Case, date: Date, country: Country, place: %s, summary: Notes}\n"
+	for _, tc := range []struct{ name, mapping, want string }{
+		{"default", head + fmt.Sprintf(cols, "Town") + "defaults:\n  kind: plott\n", `m.yaml:5: defaults.kind: "plott" is not one of attack, plot`},
+		{"key", head + "colums: {id: Case}\n" + fmt.Sprintf(cols, "Town"), `m.yaml:3: unknown key "colums" (valid keys: dataset, source`},
+		{"column", head + fmt.Sprintf(cols, "Twon"), `sheet.csv:1: Twon: column "Twon" named by mapping ` + filepath.Join(dir, "m.yaml") + ` (place) is not in the header`},
+	} {
+		mapping := filepath.Join(dir, "m.yaml")
+		if err := os.WriteFile(mapping, []byte(tc.mapping), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := run(t, db, "import", "csv", sheet, "--mapping", mapping)
+		if got := plotline.ErrorMessage(err); plotline.ErrorCode(err) != plotline.EINVALID || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: got %q; want %q", tc.name, got, tc.want)
+		}
 	}
 }

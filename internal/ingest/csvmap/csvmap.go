@@ -34,11 +34,26 @@ func New(r io.Reader, size int64, m *Mapping) (*Reader, error) {
 	}
 	c.Total = size
 	for _, f := range sortedKeys(m.Columns) {
-		if err := c.Require(m.Columns[f]); err != nil {
-			return nil, err
+		if col := m.Columns[f]; !c.Has(col) {
+			return nil, missingColumn(m, f, col, c.Header())
 		}
 	}
 	return &Reader{m: m, c: c}, nil
+}
+
+// missingColumn says that the mapping, not the sheet, names the column, so
+// the user knows which file to fix.
+func missingColumn(m *Mapping, field, col string, header []string) error {
+	by := "the mapping"
+	if m.File != "" {
+		by = "mapping " + m.File
+	}
+	shown := header
+	if len(shown) > 8 {
+		shown = append(shown[:8:8], "…")
+	}
+	return &ingest.LayoutError{Line: 1, Column: col, Reason: fmt.Sprintf("column %q named by %s (%s) is not in the header (%d columns: %s)",
+		col, by, field, len(header), strings.Join(shown, ","))}
 }
 
 // Open opens a CSV file; Close closes it.

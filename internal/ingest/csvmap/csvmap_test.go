@@ -80,7 +80,13 @@ func TestMappingErrors(t *testing.T) {
 		name, from, to string
 		want           []string
 	}{
-		{"unknown key", "date_format:", "date_fromat:", []string{"plots.yaml:9: field date_fromat not found"}},
+		{"unknown key", "date_format:", "date_fromat:", []string{`plots.yaml:9: unknown key "date_fromat" (valid keys: `, "columns", "date_format"}},
+		{"unknown source key", "  publisher:", "  publsher:", []string{`plots.yaml:4: unknown key "source.publsher" (valid keys in source: publisher, title, url, kind, tlp)`}},
+		{"unknown attribution key", "  basis:", "  bases:", []string{`plots.yaml:27: unknown key "attribution.bases"`}},
+		{"bad default kind", "split:", "defaults:\n  kind: plott\nsplit:", []string{`plots.yaml:25: defaults.kind: "plott" is not one of attack, plot`}},
+		{"bad default outcome", "split:", "defaults:\n  stage: planning\n  outcome: done\nsplit:", []string{`plots.yaml:26: defaults.outcome: "done" is not one of`}},
+		{"bad default country", "split:", "defaults:\n  country: Narnia\nsplit:", []string{`plots.yaml:25: defaults.country: "Narnia" is not a country`}},
+		{"no default", "split:", "defaults:\n  place: Testburg\nsplit:", []string{`plots.yaml:25: defaults.place: "place" cannot have a default`}},
 		{"unknown field", "  place: City", "  town: City", []string{":16:", "columns.town"}},
 		{"bad url", "url: https://example.org/plots-sheet", "url: example.org", []string{":6:", "source.url"}},
 		{"bad basis", "basis: analyst", "basis: rumour", []string{"attribution.basis"}},
@@ -138,14 +144,27 @@ func TestNegativeCount(t *testing.T) {
 	}
 }
 
+// TestGoodDefaults: defaults that are right pass the mapping's check.
+func TestGoodDefaults(t *testing.T) {
+	good, err := os.ReadFile("testdata/plots.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(string(good), "split:", "defaults:\n  kind: plot\n  outcome: foiled\n  stage: planning\n  location_precision: place\n  country: Germany\n  target_country: AUT\nsplit:", 1)
+	if _, err := csvmap.ParseMapping([]byte(body), "plots.yaml"); err != nil {
+		t.Errorf("good defaults refused: %v", err)
+	}
+}
+
 func TestMissingColumn(t *testing.T) {
 	m, err := csvmap.OpenMapping("testdata/plots.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = csvmap.New(strings.NewReader("Case;Date\nC-1;2020\n"), 0, m)
-	if err == nil || !strings.Contains(err.Error(), "missing column") {
-		t.Errorf("err %v; want a missing column", err)
+	want := `column Country: column "Country" named by mapping testdata/plots.yaml (country) is not in the header (2 columns: Case,Date)`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("err %v; want %q", err, want)
 	}
 }
 

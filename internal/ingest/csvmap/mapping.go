@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"net/url"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -37,6 +38,10 @@ type Mapping struct {
 	Defaults    map[string]string            `yaml:"defaults"`
 	Split       map[string]string            `yaml:"split"`
 	Attribution AttributionDoc               `yaml:"attribution"`
+
+	// File is the mapping file's name, for errors about the sheet that
+	// come from the mapping (a column it names that the header lacks).
+	File string `yaml:"-"`
 }
 
 // SourceDoc describes the spreadsheet as a source.
@@ -70,7 +75,10 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, fail(1, "", "the mapping file must be a YAML mapping (dataset:, source:, columns:, ...)")
 	}
-	var m Mapping
+	if err := knownKeys(root.Content[0], file); err != nil {
+		return nil, err
+	}
+	m := Mapping{File: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&m); err != nil {
@@ -142,8 +150,8 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 		}
 	}
 	for _, f := range sortedKeys(m.Defaults) {
-		if !slices.Contains([]string{"kind", "outcome", "stage", "location_precision", "target_country", "country"}, f) {
-			return nil, fail(line("defaults", f), "defaults."+f, "%q cannot have a default (kind, outcome, stage, location_precision, country, target_country can)", f)
+		if err := checkDefault(f, m.Defaults[f]); err != nil {
+			return nil, fail(line("defaults", f), "defaults."+f, "%s", err)
 		}
 	}
 	for _, f := range sortedKeys(m.Split) {
@@ -177,6 +185,82 @@ func ParseMapping(data []byte, file string) (*Mapping, error) {
 		return nil, fail(line("attribution", "link"), "attribution.link", "%q is not one of %s", a.Link, strings.Join(plotline.Links, ", "))
 	}
 	return &m, nil
+}
+
+// defaultVocab are the fields that can have a default, with the values it
+// may take (nil: a country name or code).
+var defaultVocab = map[string][]string{
+	"kind": plotline.IncidentKinds, "outcome": plotline.Outcomes, "stage": plotline.Stages,
+	"location_precision": plotline.LocPrecisions, "country": nil, "target_country": nil,
+}
+
+// checkDefault checks a default as the row would, so a mistyped default is
+// reported against the mapping file, not against every row of the sheet.
+func checkDefault(field, v string) error {
+	vocab, ok := defaultVocab[field]
+	switch {
+	case !ok:
+		return fmt.Errorf("%q cannot have a default (kind, outcome, stage, location_precision, country, target_country can)", field)
+	case v == "":
+		return nil
+	case field == "country" || field == "target_country":
+		if _, ok := ingest.CountryCode(v); !ok {
+			return fmt.Errorf("%q is not a country name or ISO 3166-1 alpha-3 code", v)
+		}
+	case !slices.Contains(vocab, v):
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(vocab, ", "))
+	}
+	return nil
+}
+
+// knownKeys refuses a key the mapping format does not have, at its line,
+// with the keys it could have been (the YAML decoder would name a Go type).
+func knownKeys(doc *yaml.Node, file string) error {
+	check := func(n *yaml.Node, section string, valid []string) error {
+		prefix, where := "", ""
+		if section != "" {
+			prefix, where = section+".", " in "+section
+		}
+		if n.Kind != yaml.MappingNode {
+			return nil // the decoder reports a wrong shape
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Tag != "!!merge" && !slices.Contains(valid, k.Value) {
+				return &plotline.Error{Code: plotline.EINVALID, File: file, Line: k.Line,
+					Message: fmt.Sprintf("unknown key %q (valid keys%s: %s)", prefix+k.Value, where, strings.Join(valid, ", "))}
+			}
+		}
+		return nil
+	}
+	if err := check(doc, "", yamlKeys(Mapping{})); err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		var err error
+		switch doc.Content[i].Value {
+		case "source":
+			err = check(doc.Content[i+1], "source", yamlKeys(SourceDoc{}))
+		case "attribution":
+			err = check(doc.Content[i+1], "attribution", yamlKeys(AttributionDoc{}))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// yamlKeys lists the YAML keys of a struct's fields, in declaration order.
+func yamlKeys(v any) []string {
+	t := reflect.TypeOf(v)
+	var keys []string
+	for i := range t.NumField() {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // OpenMapping reads a mapping file from disk.
