@@ -93,6 +93,9 @@ func (m *Main) exportCmd(ctx context.Context, args []string) error {
 		keep := map[string]bool{}
 		for _, id := range matches.IDs {
 			keep[id] = true
+			for _, other := range matches.Linked[id] {
+				keep[other] = true // records linked as one are exported, each as stored
+			}
 		}
 		opt.Filter = func(in *plotline.Incident) bool { return keep[in.ID] }
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -44,5 +45,54 @@ func TestShowDuplicateReview(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Duplicates) != 1 || got.Duplicates[0].Verdict != "distinct" || got.Duplicates[0].By != "bob" {
 		t.Errorf("json: %v %+v", err, got)
+	}
+}
+
+// TestLinkedCountsOnce: after 'review duplicates same' the two records
+// count as one incident in query and report, the listing names both
+// records' units, and an export with a query carries both records.
+func TestLinkedCountsOnce(t *testing.T) {
+	db := newDB(t)
+	const tjk, deu = "2024-q1-tjk-vahdat-nowruz-poison-plot", "2024-04-deu-nrw-teenagers-plot"
+	total := func() string {
+		t.Helper()
+		out, _, err := run(t, db, "query", "--count")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Fields(out)[0]
+	}
+	before := total()
+	report := []string{"report", "external-ops", "--from", "2024-01-01", "--to", "2024-06-30", "--related-to", "ISKP", "--format", "json"}
+	var rep0 struct{ Total, Related int }
+	out, _, err := run(t, db, report...)
+	if err != nil || json.Unmarshal([]byte(out), &rep0) != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if _, stderr, err := run(t, db, "review", "duplicates", "same", tjk, deu, "--by", "alice"); err != nil {
+		t.Fatalf("same: %v\n%s", err, stderr)
+	}
+	if after := total(); after == before {
+		t.Errorf("query --count: %s before linking and after", after)
+	}
+	var rep1 struct{ Total, Related int }
+	out, _, err = run(t, db, report...)
+	if err != nil || json.Unmarshal([]byte(out), &rep1) != nil {
+		t.Fatalf("report: %v\n%s", err, out)
+	}
+	if rep1.Total != rep0.Total-1 || rep1.Related != rep0.Related {
+		t.Errorf("report: total %d related %d before, %d and %d after; want one fewer in total, the group still related", rep0.Total, rep0.Related, rep1.Total, rep1.Related)
+	}
+	out, _, err = run(t, db, "query", "--format", "csv", "country:DEU,TJK", "date:2024-01..2024-06")
+	if err != nil || strings.Contains(out, deu) || !strings.Contains(out, tjk+",") || !strings.Contains(out, "Islamic State Khorasan Province; Islamic State,") {
+		t.Errorf("query listing: %v\n%s", err, out)
+	}
+	dir := t.TempDir()
+	if _, stderr, err := run(t, db, "export", "json", "--out", dir+"/x.json", "country:TJK", "date:2024"); err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	b, err := os.ReadFile(dir + "/x.json")
+	if err != nil || !strings.Contains(string(b), `"`+deu+`"`) || !strings.Contains(string(b), `"`+tjk+`"`) {
+		t.Errorf("export with a query: %v; want both records", err)
 	}
 }

@@ -115,6 +115,10 @@ type Request struct {
 type Matches struct {
 	Total int      `json:"total"`
 	IDs   []string `json:"ids"`
+	// Linked gives, for a listed incident that stands for records linked as
+	// one (plotline review duplicates same), the IDs of the other records,
+	// counted with it and not listed.
+	Linked map[string][]string `json:"linked,omitempty"`
 	// Withheld counts what the clearance withheld from the whole index (not
 	// from this answer: that would say what matched); nil when nothing.
 	Withheld *plotline.Withheld `json:"withheld,omitempty"`

@@ -197,6 +197,9 @@ func single(ix *Index) *Snapshot {
 
 // newSnapshot lays out the answering indexes of layers with their dead rows.
 func newSnapshot(layers []*layer, dead [][]uint64) *Snapshot {
+	if dead[0] == nil {
+		dead[0] = layers[0].ix.dead // the base's merged records (links.go)
+	}
 	s := &Snapshot{layers: layers, dead: dead, change: layers[len(layers)-1].change}
 	if len(layers) > 1 || dead[0] != nil {
 		s.text = &textMemo{Source: layers[0].ix.src}

@@ -131,6 +131,7 @@ func (s *Snapshot) Match(ctx context.Context, req Request) (*Matches, error) {
 	for _, r := range mergeFirst(lists, hi)[lo:] {
 		m.IDs = append(m.IDs, r.id())
 	}
+	m.Linked = s.base().linkedOf(m.IDs) // groups live in the base only (links.go)
 	return m, nil
 }
 
@@ -475,6 +476,9 @@ func (s *Snapshot) ExternalOps(ctx context.Context, p analysis.ExternalOpsParams
 		var err error
 		incs, err = base.src.Incidents(ctx, plotline.IncidentFilter{IDs: ids}, plotline.AsOf{Recorded: base.recorded})
 		if err != nil {
+			return nil, err
+		}
+		if err := base.withLinked(ctx, incs); err != nil {
 			return nil, err
 		}
 		for _, ix := range s.ixs {

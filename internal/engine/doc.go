@@ -36,6 +36,10 @@
 //
 // # Semantics
 //
+// Records a reviewer linked as one incident (duplicate review, "same"; see
+// links.go) are one incident: the group's representative row carries every
+// record's statements and the others are left out of every answer.
+//
 // An incident matches a query when every term matches. Incident fields
 // (kind, date, country, ...) test the incident. Attribution fields (actor,
 // basis, link, likelihood, confidence, by, stated, external) test the

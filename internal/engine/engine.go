@@ -83,7 +83,13 @@ func Build(ctx context.Context, src Source, recorded *time.Time) (*Index, error)
 	if err != nil {
 		return nil, fmt.Errorf("build index: %w", err)
 	}
+	pairs, stamp, err := readLinks(ctx, src, recorded)
+	if err != nil {
+		return nil, fmt.Errorf("build index: %w", err)
+	}
+	b.pairs = pairs
 	ix := b.finish()
+	ix.links.stamp = stamp
 	ix.mk = &markings{orgs: &orgViews{}}
 	ix.change = change
 	ix.built = time.Since(start)
@@ -112,11 +118,15 @@ func (e *Engine) Refresh(ctx context.Context) (bool, error) {
 		bgErr = fmt.Errorf("background index build: %w", bgErr)
 	}
 	cur := e.cur.Load()
-	if last <= cur.change {
+	relink, err := linkChanged(ctx, e.src, cur.layers[0].ix)
+	if err != nil {
+		return false, err
+	}
+	if last <= cur.change && !relink {
 		return false, bgErr
 	}
 	var next *Snapshot
-	if ds, ok := e.src.(DeltaSource); ok && !e.closed {
+	if ds, ok := e.src.(DeltaSource); ok && !e.closed && !relink {
 		s, rebuild, err := e.advance(ctx, cur, ds)
 		if err != nil {
 			return false, err
@@ -166,8 +176,8 @@ func (e *Engine) advance(ctx context.Context, cur *Snapshot, ds DeltaSource) (*S
 	if err != nil {
 		return nil, false, fmt.Errorf("refresh index: %w", err)
 	}
-	if got.Rebuild {
-		return nil, true, nil
+	if got.Rebuild || base.touchesLinked(got.IDs) {
+		return nil, true, nil // a linked group is never split across layers (links.go)
 	}
 	if got.Change <= cur.change {
 		return cur, false, nil

@@ -252,8 +252,11 @@ type Index struct {
 
 	live *live // statements as known now under rule any, derived for speed (live.go)
 
-	// dead marks rows superseded by a later delta (delta.go); nil when none.
-	dead []uint64
+	// dead marks rows superseded by a later delta (delta.go), and the
+	// records of a linked group other than its representative (links.go);
+	// nil when none.
+	dead  []uint64
+	links links
 }
 
 // buildStats counts rows per code and per small number, for the planner.
@@ -396,6 +399,7 @@ const (
 type builder struct {
 	ix    *Index
 	parts []*part
+	pairs [][2]string // incidents linked as one (links.go)
 }
 
 func newBuilder(src Source, recorded *time.Time) *builder {
@@ -720,6 +724,9 @@ func (b *builder) finish() *Index {
 		ix.num[name] = nums[k]
 	}
 	b.parts = nil
+	if len(b.pairs) > 0 {
+		ix.mergeLinked(b.pairs)
+	}
 	ix.share()
 	parallel([]func(){
 		func() {

@@ -194,6 +194,9 @@ func (ix *Index) buildView(m *plotline.Markings, clearance string) *Index {
 			if !ok || vis.Statement(&a) {
 				continue
 			}
+			if rep, ok := ix.links.rep[r]; ok {
+				r = rep // stated on a linked record: laid out under its group's (links.go)
+			}
 			for s := ix.aOff[r]; s < ix.aOff[r+1]; s++ {
 				if ix.attrID(int32(s), r) == a.ID {
 					hideStmt[s] = true

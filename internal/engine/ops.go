@@ -130,6 +130,7 @@ func (ix *Index) Match(ctx context.Context, req Request) (*Matches, error) {
 	for i, r := range rows {
 		m.IDs[i] = ix.ids.get(r)
 	}
+	m.Linked = ix.linkedOf(m.IDs)
 	return m, nil
 }
 

@@ -37,7 +37,7 @@ func (ix *Index) ExternalOps(ctx context.Context, p analysis.ExternalOpsParams) 
 		r0, _ := slices.BinarySearch(ix.dStart, int32(max(int64(from)-int64(ix.maxSpan), math.MinInt32)))
 		r1, _ := slices.BinarySearch(ix.dStart, int32(min(int64(to)+1, math.MaxInt32)))
 		for r := int32(r0); r < int32(r1); r++ {
-			if ix.pEnd[r] > S || ix.dEnd[r] < from || ix.rowWithheld(r) {
+			if ix.pEnd[r] > S || ix.dEnd[r] < from || ix.rowWithheld(r) || isDead(ix.dead, r) {
 				continue
 			}
 			for a := ix.aOff[r]; a < ix.aOff[r+1]; a++ {
@@ -53,6 +53,9 @@ func (ix *Index) ExternalOps(ctx context.Context, p analysis.ExternalOpsParams) 
 		var err error
 		incs, err = ix.src.Incidents(ctx, plotline.IncidentFilter{IDs: ids}, plotline.AsOf{Recorded: ix.recorded})
 		if err != nil {
+			return nil, err
+		}
+		if err := ix.withLinked(ctx, incs); err != nil {
 			return nil, err
 		}
 		incs = ix.redact(incs)
@@ -85,7 +88,7 @@ func (ix *Index) coverage(S int32) (known int, first, last int32, origins []stri
 		tasks[k] = func() {
 			pt := part{first: noDay, last: -noDay, seen: make([]bool, len(origin.d.s))}
 			for r := int32(k * chunkRows); r < int32(min(ix.n, (k+1)*chunkRows)); r++ {
-				if ix.pEnd[r] > S || ix.rowWithheld(r) {
+				if ix.pEnd[r] > S || ix.rowWithheld(r) || isDead(ix.dead, r) {
 					continue
 				}
 				pt.known++

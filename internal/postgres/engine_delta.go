@@ -8,7 +8,10 @@ import (
 	"github.com/plotline-dev/plotline/internal/engine"
 )
 
-var _ engine.DeltaSource = (*DB)(nil)
+var (
+	_ engine.DeltaSource = (*DB)(nil)
+	_ engine.LinkSource  = (*DB)(nil)
+)
 
 // ScanChanged feeds the analytics engine the incidents changed after a
 // change, for an incremental refresh (engine.DeltaSource), as the SQLite

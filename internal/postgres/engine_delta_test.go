@@ -13,3 +13,7 @@ func TestDeltaSource(t *testing.T) {
 }
 
 var _ engine.DeltaSource = (*postgres.DB)(nil)
+
+func TestLinks(t *testing.T) {
+	enginetest.RunLinks(t, func(t *testing.T) enginetest.LinkStore { return MustOpenDB(t) })
+}

@@ -3,8 +3,10 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/plotline-dev/plotline"
@@ -178,4 +180,35 @@ func (db *DB) DuplicateDecisions(ctx context.Context, all bool) ([]plotline.Dupl
 		return nil, fmt.Errorf("duplicate decisions: %w", err)
 	}
 	return out, nil
+}
+
+// SameIncidents returns the pairs of incidents whose latest duplicate
+// decision recorded by recorded (nil: now) is "same" (engine.LinkSource).
+func (db *DB) SameIncidents(ctx context.Context, recorded *time.Time) ([][2]string, error) {
+	until := int64(math.MaxInt64)
+	if recorded != nil {
+		until = recorded.UnixNano()
+	}
+	rows, err := db.pool.Query(ctx, `SELECT incident_a, incident_b FROM duplicate_decision
+		WHERE id IN (SELECT max(id) FROM duplicate_decision WHERE decided_at <= $1 GROUP BY incident_a, incident_b)
+		AND verdict = 'same' ORDER BY id`, until)
+	if err != nil {
+		return nil, fmt.Errorf("linked incidents: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var p [2]string
+		err := r.Scan(&p[0], &p[1])
+		return p, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("linked incidents: %w", err)
+	}
+	return out, nil
+}
+
+// LinkStamp is the last duplicate decision's ID (engine.LinkSource).
+func (db *DB) LinkStamp(ctx context.Context) (int64, error) {
+	var id int64
+	err := db.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM duplicate_decision`).Scan(&id)
+	return id, err
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/plotline-dev/plotline"
 )
@@ -200,4 +202,36 @@ func addPendingName(ctx context.Context, tx *sql.Tx, p *plotline.PendingName, at
 		return fmt.Errorf("pending name %q: %w", p.Name, err)
 	}
 	return nil
+}
+
+// SameIncidents returns the pairs of incidents whose latest duplicate
+// decision recorded by recorded (nil: now) is "same" (engine.LinkSource).
+func (db *DB) SameIncidents(ctx context.Context, recorded *time.Time) ([][2]string, error) {
+	until := int64(math.MaxInt64)
+	if recorded != nil {
+		until = recorded.UnixNano()
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT incident_a, incident_b FROM duplicate_decision
+		WHERE id IN (SELECT max(id) FROM duplicate_decision WHERE decided_at <= ? GROUP BY incident_a, incident_b)
+		AND verdict = 'same' ORDER BY id`, until)
+	if err != nil {
+		return nil, fmt.Errorf("linked incidents: %w", err)
+	}
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// LinkStamp is the last duplicate decision's ID (engine.LinkSource).
+func (db *DB) LinkStamp(ctx context.Context) (int64, error) {
+	var id int64
+	err := db.read.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM duplicate_decision`).Scan(&id)
+	return id, err
 }
