@@ -66,6 +66,27 @@ type DuplicateDecision struct {
 	Note    string    `json:"note,omitempty"`
 }
 
+// DecisionsOn returns the duplicate decisions on incident id that stood at
+// recorded (nil: now): the latest on each pair recorded by then, oldest
+// pair first. decisions is every decision, oldest first (or with recorded
+// nil only the current ones, as ResolveStore.DuplicateDecisions gives them).
+func DecisionsOn(decisions []DuplicateDecision, id string, recorded *time.Time) []DuplicateDecision {
+	latest := map[[2]string]int{}
+	var out []DuplicateDecision
+	for _, d := range decisions {
+		if (d.A != id && d.B != id) || (recorded != nil && d.At.After(*recorded)) {
+			continue
+		}
+		if k, ok := latest[[2]string{d.A, d.B}]; ok {
+			out[k] = d
+			continue
+		}
+		latest[[2]string{d.A, d.B}] = len(out)
+		out = append(out, d)
+	}
+	return out
+}
+
 // ResolveStore keeps the review decisions of entity resolution, append-only.
 type ResolveStore interface {
 	// SaveNameDecision appends a decision; ID and At are set on return.

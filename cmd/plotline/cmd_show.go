@@ -101,20 +101,7 @@ func duplicatesOf(ctx context.Context, db plotline.Store, id string, recorded *t
 	if err != nil {
 		return nil, err
 	}
-	latest := map[[2]string]int{}
-	var out []plotline.DuplicateDecision
-	for _, d := range all {
-		if (d.A != id && d.B != id) || (recorded != nil && d.At.After(*recorded)) {
-			continue
-		}
-		if k, ok := latest[[2]string{d.A, d.B}]; ok {
-			out[k] = d // oldest first: a later decision on the pair replaces the earlier
-			continue
-		}
-		latest[[2]string{d.A, d.B}] = len(out)
-		out = append(out, d)
-	}
-	return out, nil
+	return plotline.DecisionsOn(all, id, recorded), nil
 }
 
 // writeDuplicates lists the duplicate-review decisions on an incident.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"time"
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
@@ -18,6 +19,17 @@ type incidentData struct {
 	Withheld plotline.Withheld // what the reader's clearance withheld (markings.go)
 	Sources  []sourceLine
 	Missing  []string // cited source IDs not in the store
+	// Duplicate review: the decisions on this incident whose other record
+	// the reader may see, and how many name one they may not.
+	Duplicates  []duplicateLine
+	DupWithheld int
+}
+
+// duplicateLine is one duplicate-review decision on the incident.
+type duplicateLine struct {
+	Other        string
+	Same         bool
+	By, At, Note string
 }
 
 // statement is one attribution on the timeline, as known on the view's day.
@@ -100,7 +112,46 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
 			d.Missing = append(d.Missing, id)
 		}
 	}
+	if err := h.duplicateReview(r.Context(), d, in.ID, v.Clock.Recorded); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	h.render(w, r, http.StatusOK, "incident", &page{Title: in.Title, Nav: "incidents", View: v, Data: d})
+}
+
+// duplicateReview lists the duplicate-review decisions on incident id as
+// they stood at recorded. A decision naming a record the reader may not see
+// (withheld at their clearance, or gone) is only counted.
+func (h *Handler) duplicateReview(ctx context.Context, d *incidentData, id string, recorded *time.Time) error {
+	rs, ok := h.store.(plotline.ResolveStore)
+	if !ok {
+		return nil
+	}
+	all, err := rs.DuplicateDecisions(ctx, recorded != nil)
+	if err != nil {
+		return err
+	}
+	asOf := plotline.AsOf{Recorded: recorded}
+	for _, dec := range plotline.DecisionsOn(all, id, recorded) {
+		other := dec.A
+		if other == id {
+			other = dec.B
+		}
+		in, err := h.store.Incident(ctx, other, asOf)
+		if err == nil {
+			_, _, err = visibleIncident(ctx, h.store, in, asOf)
+		}
+		if plotline.ErrorCode(err) == plotline.ENOTFOUND {
+			d.DupWithheld++
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		d.Duplicates = append(d.Duplicates, duplicateLine{Other: other, Same: dec.Verdict == plotline.DuplicateSame, By: dec.By,
+			At: dec.At.UTC().Format("2006-01-02 15:04"), Note: dec.Note})
+	}
+	return nil
 }
 
 // citedSources reads the sources the incident and its statements cite, at

@@ -91,3 +91,41 @@ func testMarkingsOnPages(t *testing.T, ui http.Handler) {
 		})
 	}
 }
+
+// TestDuplicateReviewOnIncidentPage: the incident page lists its
+// duplicate-review decisions; one naming a record withheld at the reader's
+// clearance is only counted, its ID never shown.
+func TestDuplicateReviewOnIncidentPage(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpenStore(t)
+	if _, err := db.Apply(ctx, storetest.MarkedCurated()); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []plotline.DuplicateDecision{
+		{A: "test-marked", B: "test-secret", Verdict: plotline.DuplicateSame, By: "alice", Note: "same plot"},
+		{A: "test-marked", B: "2024-01-28-tur-istanbul-church", Verdict: plotline.DuplicateDistinct, By: "bob", Note: "other city"},
+	} {
+		if err := db.SaveDuplicateDecision(ctx, &d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ui := New(Config{Store: db, Analytics: analyticsOf(mustEngine(t, db)), Now: func() time.Time { return today }})
+	as := func(u plotline.User) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ui.ServeHTTP(w, r.WithContext(plotline.WithUser(r.Context(), &u)))
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	reader := get(t, as(plotline.User{Name: "reader", Role: plotline.RoleReader, Clearance: "green"}), "/incidents/test-marked")
+	if reader.code != 200 || strings.Contains(reader.body, "test-secret") || strings.Contains(reader.body, "same plot") ||
+		!strings.Contains(reader.body, `A different incident from <a href="/incidents/2024-01-28-tur-istanbul-church">`) ||
+		!strings.Contains(reader.body, `id="duplicates-withheld">1 decision(s)`) {
+		t.Errorf("reader's page:\n%s", excerpt(reader.body))
+	}
+	admin := get(t, as(plotline.User{Name: "admin", Role: plotline.RoleAdmin, Clearance: "red"}), "/incidents/test-marked")
+	if admin.code != 200 || !strings.Contains(admin.body, `Counted as one incident with <a href="/incidents/test-secret">`) ||
+		!strings.Contains(admin.body, "same plot") || strings.Contains(admin.body, "duplicates-withheld") {
+		t.Errorf("admin's page:\n%s", excerpt(admin.body))
+	}
+}
