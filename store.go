@@ -99,7 +99,9 @@ type Snapshot struct {
 // Store keeps every version of every record. Implementations must pass
 // internal/storetest.
 type Store interface {
-	// Apply writes a batch atomically: all of it or none of it.
+	// Apply writes a batch atomically: all of it or none of it. A batch
+	// that changes nothing stored (every record unchanged, nothing deleted)
+	// records no change: the returned Change has ID 0 (drafts excepted).
 	Apply(ctx context.Context, b *Batch) (*Change, error)
 
 	Incident(ctx context.Context, id string, asOf AsOf) (*Incident, error)

@@ -55,7 +55,11 @@ func (m *Main) datasetCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.Stdout, "%s loaded into %s: %d created, %d updated, %d unchanged (change %d)\n",
-		where, f.db, ch.Created, ch.Updated, ch.Unchanged, ch.ID)
+	recorded := fmt.Sprintf("change %d", ch.ID)
+	if ch.ID == 0 {
+		recorded = "nothing changed"
+	}
+	fmt.Fprintf(m.Stdout, "%s loaded into %s: %d created, %d updated, %d unchanged (%s)\n",
+		where, f.db, ch.Created, ch.Updated, ch.Unchanged, recorded)
 	return nil
 }

@@ -27,13 +27,25 @@ func (db *DB) Apply(ctx context.Context, b *plotline.Batch) (*plotline.Change, e
 	var ch *plotline.Change
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
 		var err error
-		if ch, err = db.applyTx(ctx, tx, b, rows); err != nil || !b.Draft {
-			if ch != nil {
-				ch.Action = plotline.ActionEdit
-			}
+		if ch, err = db.applyTx(ctx, tx, b, rows); err != nil {
 			return err
 		}
-		return keepAsDraft(ctx, tx, ch)
+		ch.Action = plotline.ActionEdit
+		switch {
+		case b.Draft:
+			return keepAsDraft(ctx, tx, ch)
+		case ch.Created+ch.Updated+ch.Deleted == 0:
+			// Nothing differs from what is stored: no change is recorded, and
+			// the next one takes its ID (the clock's instant stays ahead).
+			if _, err := tx.Exec(ctx, `DELETE FROM changes WHERE id = $1`, ch.ID); err != nil {
+				return fmt.Errorf("drop empty change: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE clock SET last_change = $1`, ch.ID-1); err != nil {
+				return fmt.Errorf("drop empty change: %w", err)
+			}
+			ch.ID = 0
+		}
+		return nil
 	})
 	if err != nil {
 		// Deferred foreign keys are checked at commit.

@@ -104,10 +104,17 @@ func (db *DB) Apply(ctx context.Context, b *plotline.Batch) (*plotline.Change, e
 		return nil, err
 	}
 	ch.Action = plotline.ActionEdit
-	if b.Draft {
+	switch {
+	case b.Draft:
 		if err := keepAsDraft(ctx, tx, ch); err != nil {
 			return nil, err
 		}
+	case ch.Created+ch.Updated+ch.Deleted == 0:
+		// Nothing differs from what is stored: no change is recorded.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE id = ?`, ch.ID); err != nil {
+			return nil, fmt.Errorf("drop empty change: %w", err)
+		}
+		ch.ID = 0
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)

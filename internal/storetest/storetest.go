@@ -149,8 +149,11 @@ func testApplyAndRead(t *testing.T, s plotline.Store) {
 func testReapply(t *testing.T, s plotline.Store) {
 	mustApply(t, s, Fixture())
 	ch := mustApply(t, s, Fixture())
-	if ch.Created+ch.Updated+ch.Deleted != 0 || ch.Unchanged != 11 {
-		t.Errorf("re-apply: %+v; want 11 unchanged and nothing else", ch)
+	if ch.Created+ch.Updated+ch.Deleted != 0 || ch.Unchanged != 11 || ch.ID != 0 {
+		t.Errorf("re-apply: %+v; want 11 unchanged, nothing else, and no change recorded", ch)
+	}
+	if list, err := s.Changes(context.Background(), 10); err != nil || len(list) != 1 {
+		t.Errorf("changes after a no-op re-apply: %d, %v; want the first only", len(list), err)
 	}
 	h, err := s.History(context.Background(), plotline.Ref{Kind: plotline.RecIncident, ID: "istanbul"})
 	if err != nil {
@@ -158,6 +161,9 @@ func testReapply(t *testing.T, s plotline.Store) {
 	}
 	if len(h) != 1 {
 		t.Errorf("history has %d versions after a no-op re-apply; want 1", len(h))
+	}
+	if next := mustApply(t, s, &plotline.Batch{By: "test", Deletes: []plotline.Ref{{Kind: plotline.RecIncident, ID: "istanbul"}}}); next.ID != 2 {
+		t.Errorf("the change after a no-op is %d; want 2", next.ID)
 	}
 }
 
