@@ -166,6 +166,9 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if sum.Rejected > 0 {
 		fmt.Fprintf(m.Stdout, "rejected rows and reasons: %s\n", *rejectsPath)
 	}
+	if cut, err := unterminated(file); err == nil && cut {
+		fmt.Fprintf(m.Stderr, "plotline: warning: %s does not end with a line break: if the file was cut short, its last row may be incomplete and the rows after it are missing\n", file)
+	}
 	if sum.Unmatched > 0 {
 		fmt.Fprintf(m.Stdout, "%d group names matched no actor; review them with: plotline review names --dataset %s\n", sum.Unmatched, ds.Name)
 	}
@@ -223,4 +226,29 @@ func (m *Main) progressBar(quiet bool, what string) *progressbar.ProgressBar {
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetPredictTime(true),
 	)
+}
+
+// unterminated reports whether a CSV input's last byte is not a line break,
+// the mark of a file cut short (a cut inside a field of a row that has all
+// its fields cannot be told from a whole row). Workbooks and JSON files
+// check their own structure.
+func unterminated(path string) (bool, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".xlsx", ".json", ".geojson":
+		return false, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return false, err
+	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, st.Size()-1); err != nil {
+		return false, err
+	}
+	return last[0] != '\n' && last[0] != '\r', nil
 }

@@ -259,3 +259,49 @@ func TestImportCSVMappingErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewNamesWarnsOfUnseenName: a decision on a name no import left for
+// review (a typo of the name or of the dataset) is kept, with a warning.
+func TestReviewNamesWarnsOfUnseenName(t *testing.T) {
+	db := newDB(t)
+	c := filepath.Join("..", "..", "internal", "ingest", "csvmap", "testdata")
+	if _, stderr, err := run(t, db, "import", "csv", filepath.Join(c, "plots.csv"), "--mapping", filepath.Join(c, "plots.yaml"), "--quiet"); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	for _, tt := range []struct {
+		name, dataset string
+		warn          bool
+	}{
+		{"ISKP", "teamsheet", false},
+		{"ISKPP", "teamsheet", true},
+		{"ISKP", "teamshet", true},
+		{"ISKP", "teamsheet", false}, // decided before
+	} {
+		out, stderr, err := run(t, db, "review", "names", "match", tt.name, "is-khorasan", "--dataset", tt.dataset, "--by", "alice")
+		if err != nil || !strings.Contains(out, "recorded decision") || strings.Contains(stderr, "warning") != tt.warn {
+			t.Errorf("%s in %s: %v\nout: %s\nstderr: %s", tt.name, tt.dataset, err, out, stderr)
+		}
+	}
+}
+
+// TestImportWarnsOfUnterminatedFile: a CSV that does not end with a line
+// break may have been cut inside its last field; the import says so.
+func TestImportWarnsOfUnterminatedFile(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	head := "data_id,iso,event_id_cnty,event_id_no_cnty,event_date,year,time_precision,event_type,sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,notes,fatalities,timestamp,iso3\n"
+	row := "1,4,AFG1,1,01 March 2020,2020,1,Battles,Armed clash,Taliban,,2,,,0,20,Asia,Afghanistan,Kabul,,,Kabul,34.5,69.2,1,Wire,National,Invented test row,3,1,AFG"
+	for _, tt := range []struct {
+		body string
+		warn bool
+	}{{head + row + "\n", false}, {head + row[:len(row)-1], true}} {
+		path := filepath.Join(dir, "acled.csv")
+		if err := os.WriteFile(path, []byte(tt.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, stderr, err := run(t, db, "import", "acled", path, "--quiet")
+		if err != nil || !strings.Contains(out, "read 1") || strings.Contains(stderr, "does not end with a line break") != tt.warn {
+			t.Errorf("warn %v: %v\nout: %s\nstderr: %s", tt.warn, err, out, stderr)
+		}
+	}
+}

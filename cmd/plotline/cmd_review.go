@@ -95,12 +95,44 @@ func (m *Main) reviewNames(ctx context.Context, db reviewStore, args []string, d
 		return plotline.Errorf(plotline.EINVALID, "review names: want match NAME ACTOR, no-match NAME, unsure NAME or history")
 	}
 	d.Key = resolve.Normalize(d.Name)
+	known, err := nameSeen(ctx, db, d.Dataset, d.Key)
+	if err != nil {
+		return err
+	}
 	if err := db.SaveNameDecision(ctx, &d); err != nil {
 		return err
+	}
+	if !known {
+		fmt.Fprintf(m.Stderr, "plotline: warning: no import of %s has left %q for review, and no decision named it before; "+
+			"the decision waits for an import that meets it (check the spelling and --dataset against 'plotline review names')\n", orAll(d.Dataset), d.Name)
 	}
 	fmt.Fprintf(m.Stdout, "recorded decision %d: %q (%s) %s %s by %s; the next import of %s uses it\n",
 		d.ID, d.Name, orAll(d.Dataset), d.Verdict, d.ActorID, d.By, orAll(d.Dataset))
 	return nil
+}
+
+// nameSeen reports whether a name (its key) waits for review in dataset
+// ("" = any), or was decided before there.
+func nameSeen(ctx context.Context, db reviewStore, dataset, key string) (bool, error) {
+	pending, err := db.PendingNames(ctx, dataset)
+	if err != nil {
+		return false, err
+	}
+	for _, p := range pending {
+		if p.Key == key {
+			return true, nil
+		}
+	}
+	decided, err := db.NameDecisions(ctx, true)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range decided {
+		if d.Key == key && (dataset == "" || d.Dataset == dataset) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func orAll(dataset string) string {
