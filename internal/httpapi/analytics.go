@@ -62,6 +62,9 @@ type QueryRequest struct {
 type Matches struct {
 	Total int
 	IDs   []string
+	// Linked: the other records of a listed incident's linked group
+	// (engine.Matches.Linked), counted with it; not sent to clients as is.
+	Linked map[string][]string
 }
 
 // Refresher is implemented by analytics that keep an index of the store:

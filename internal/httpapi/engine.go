@@ -195,7 +195,7 @@ func (a *EngineAnalytics) Match(ctx context.Context, req QueryRequest, offset, l
 	if err != nil {
 		return nil, queryError(err)
 	}
-	return &Matches{Total: m.Total, IDs: m.IDs}, nil
+	return &Matches{Total: m.Total, IDs: m.IDs, Linked: m.Linked}, nil
 }
 
 // Count groups by up to three dimensions.

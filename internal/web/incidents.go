@@ -102,6 +102,24 @@ type table struct {
 	QErr     string
 	Download []download
 	Drafts   httpapi.DraftsNote // the table leaves drafts out; how many wait
+	// linked: the other records of listed groups of records linked as one;
+	// their statements are the group's (engine links.go).
+	linked map[string][]string
+}
+
+// match is Analytics.Match keeping the linked records of what it lists.
+func (h *Handler) match(ctx context.Context, t *table, req httpapi.QueryRequest, offset, limit int) (*httpapi.Matches, error) {
+	m, err := h.analytics.Match(ctx, req, offset, limit)
+	if err != nil {
+		return nil, err
+	}
+	for id, others := range m.Linked {
+		if t.linked == nil {
+			t.linked = map[string][]string{}
+		}
+		t.linked[id] = others
+	}
+	return m, nil
 }
 
 type colChoice struct {
@@ -197,7 +215,7 @@ func (h *Handler) buildTable(r *http.Request, v *view, all bool) (*table, error)
 	if all && t.Matched > h.limits.export {
 		return nil, plotline.FieldError("q", "%d incidents match; a download carries at most %d: narrow the filter, or use the API or plotline export", t.Matched, h.limits.export)
 	}
-	ctxs, err := h.rowCtxs(ctx, v, g, ids)
+	ctxs, err := h.rowCtxs(ctx, v, g, ids, t.linked)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +268,7 @@ func pageLink(n int) string {
 func (h *Handler) tableIDs(ctx context.Context, v *view, t *table, sortCol *column, offset, size int) ([]string, error) {
 	req := httpapi.QueryRequest{Q: t.Q, AsOf: v.Clock, Today: v.Day}
 	if sortCol.Key != "date" {
-		m, err := h.analytics.Match(ctx, req, 0, h.limits.sort+1)
+		m, err := h.match(ctx, t, req, 0, h.limits.sort+1)
 		if err != nil {
 			return nil, err
 		}
@@ -262,14 +280,14 @@ func (h *Handler) tableIDs(ctx context.Context, v *view, t *table, sortCol *colu
 		if offset+size <= len(m.IDs) {
 			return m.IDs[offset : offset+size], nil
 		}
-		m, err = h.analytics.Match(ctx, req, offset, size)
+		m, err = h.match(ctx, t, req, offset, size)
 		if err != nil {
 			return nil, err
 		}
 		return m.IDs, nil
 	}
 	if !strings.HasPrefix(t.Sort, "-") {
-		m, err := h.analytics.Match(ctx, req, offset, size)
+		m, err := h.match(ctx, t, req, offset, size)
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +295,7 @@ func (h *Handler) tableIDs(ctx context.Context, v *view, t *table, sortCol *colu
 		return m.IDs, nil
 	}
 	// Newest first: the same order reversed, counted from the end.
-	m, err := h.analytics.Match(ctx, req, 0, 1)
+	m, err := h.match(ctx, t, req, 0, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +305,7 @@ func (h *Handler) tableIDs(ctx context.Context, v *view, t *table, sortCol *colu
 		return nil, nil
 	}
 	lo := max(0, hi-size)
-	if m, err = h.analytics.Match(ctx, req, lo, hi-lo); err != nil {
+	if m, err = h.match(ctx, t, req, lo, hi-lo); err != nil {
 		return nil, err
 	}
 	slices.Reverse(m.IDs)
@@ -295,13 +313,23 @@ func (h *Handler) tableIDs(ctx context.Context, v *view, t *table, sortCol *colu
 }
 
 // rowCtxs reads the incidents named by ids (in that order) as known on the
-// view's day, with the names of the units their standing statements name.
-func (h *Handler) rowCtxs(ctx context.Context, v *view, g *analysis.Graph, ids []string) ([]*rowCtx, error) {
+// view's day, with the names of the units their standing statements name,
+// those of the records linked with them (linked) included.
+func (h *Handler) rowCtxs(ctx context.Context, v *view, g *analysis.Graph, ids []string, linked map[string][]string) ([]*rowCtx, error) {
 	var out []*rowCtx
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), 1000)] // bounds each read
 		ids = ids[len(chunk):]
-		byID, err := h.incidentsByID(ctx, chunk, v)
+		read := chunk
+		for _, id := range chunk {
+			if others := linked[id]; len(others) > 0 {
+				if len(read) == len(chunk) {
+					read = slices.Clone(chunk)
+				}
+				read = append(read, others...)
+			}
+		}
+		byID, err := h.incidentsByID(ctx, read, v) // the reader's clearance applies to linked records too
 		if err != nil {
 			return nil, err
 		}
@@ -316,7 +344,15 @@ func (h *Handler) rowCtxs(ctx context.Context, v *view, g *analysis.Graph, ids [
 			}
 			c := &rowCtx{in: &in}
 			var actors []string
-			for _, a := range in.Attributions {
+			stmts := in.Attributions
+			for _, other := range linked[id] {
+				if o := byID[other]; o != nil {
+					if known, ok := o.AsKnownOn(v.Day); ok {
+						stmts = append(slices.Clip(stmts), known.Attributions...)
+					}
+				}
+			}
+			for _, a := range stmts {
 				if a.StandsOn(v.Day) {
 					if !slices.Contains(actors, a.ActorID) {
 						actors = append(actors, a.ActorID)

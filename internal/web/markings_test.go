@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -128,4 +129,38 @@ func TestDuplicateReviewOnIncidentPage(t *testing.T) {
 		!strings.Contains(admin.body, "same plot") || strings.Contains(admin.body, "duplicates-withheld") {
 		t.Errorf("admin's page:\n%s", excerpt(admin.body))
 	}
+}
+
+// TestLinkedGroupInTable: a listed incident standing for records linked as
+// one shows the units its group's statements name.
+func TestLinkedGroupInTable(t *testing.T) {
+	const tjk, swe = "2024-q1-tjk-vahdat-nowruz-poison-plot", "2024-03-swe-tyreso-is-somalia-plot"
+	db := mustOpenStore(t)
+	eng := mustEngine(t, db)
+	srv := serveUI(t, db, eng)
+	path := "/incidents?q=" + url.QueryEscape("target:TJK,SWE date:2024-01..2024-03") + "&cols=title,units"
+	before := get(t, srv, path)
+	if before.code != 200 || !strings.Contains(before.body, "Tyres") || rowHas(before.body, "Nowruz", "Somalia") {
+		t.Fatalf("before linking:\n%s", excerpt(before.body))
+	}
+	if err := db.SaveDuplicateDecision(context.Background(), &plotline.DuplicateDecision{A: tjk, B: swe, Verdict: plotline.DuplicateSame, By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	after := get(t, srv, path)
+	if after.code != 200 || strings.Contains(after.body, "Tyres") || !rowHas(after.body, "Nowruz", "Somalia Province") || !rowHas(after.body, "Nowruz", "Khorasan") {
+		t.Errorf("after linking:\n%s", excerpt(after.body))
+	}
+}
+
+// rowHas reports whether the table row holding key also holds want.
+func rowHas(body, key, want string) bool {
+	for _, row := range strings.Split(body, "<tr") {
+		if strings.Contains(row, key) {
+			return strings.Contains(row, want)
+		}
+	}
+	return false
 }
