@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,6 +23,10 @@ type IncidentList struct {
 	// Withheld counts what the acting user's clearance withheld from the
 	// incidents on this page (markings.go); absent when nothing.
 	Withheld *plotline.Withheld `json:"withheld,omitempty"`
+	// Linked gives, for a listed incident that stands for records a
+	// reviewer linked as one (counted as one incident), the IDs of the
+	// other records the caller may see. Each listed incident is as stored.
+	Linked map[string][]string `json:"linked,omitempty"`
 }
 
 // WriteResult answers a write: the change it made and the record as stored.
@@ -59,6 +64,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		out.Incidents = list
 		if withheld.Any() {
 			out.Withheld = &withheld
+		}
+		if out.Linked, err = s.visibleLinked(r.Context(), list, m.Linked, req.AsOf); err != nil {
+			return err
 		}
 	}
 	return writeJSON(w, r, http.StatusOK, out)
@@ -267,4 +275,41 @@ func checkIfMatch(r *http.Request, current any) error {
 		return &plotline.Error{Code: codePreconditionFailed, Message: "the record changed since it was read (If-Match does not match its ETag); read it again"}
 	}
 	return nil
+}
+
+// visibleLinked narrows linked (httpapi.Matches.Linked) to the incidents
+// listed and the records the acting user may see; nil when none remain.
+func (s *Server) visibleLinked(ctx context.Context, listed []plotline.Incident, linked map[string][]string, asOf plotline.AsOf) (map[string][]string, error) {
+	var ids []string
+	for _, in := range listed {
+		ids = append(ids, linked[in.ID]...)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := s.store.Incidents(ctx, plotline.IncidentFilter{IDs: ids}, plotline.AsOf{Recorded: asOf.Recorded})
+	if err != nil {
+		return nil, err
+	}
+	list, _, err = s.visibleIncidents(ctx, list, asOf)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(list))
+	for _, in := range list {
+		seen[in.ID] = true
+	}
+	var out map[string][]string
+	for _, in := range listed {
+		id := in.ID
+		for _, o := range linked[id] {
+			if seen[o] {
+				if out == nil {
+					out = map[string][]string{}
+				}
+				out[id] = append(out[id], o)
+			}
+		}
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -233,5 +234,47 @@ func TestMarkingsWrites(t *testing.T) {
 	if got.Summary != "Edited at GREEN." || len(got.Attributions) != 3 || len(got.Sources) != 2 {
 		t.Errorf("after the GREEN edit the admin sees summary %q, %d statements, sources %v; want the edit, 3 statements and both sources",
 			got.Summary, len(got.Attributions), got.Sources)
+	}
+}
+
+// TestLinkedInIncidentList: the incident list names the other records of a
+// listed group of records linked as one, only those the caller may see.
+func TestLinkedInIncidentList(t *testing.T) {
+	t.Parallel()
+	auth := headerAuth{"reader": &reader, "admin": &admin}
+	ts := newTestServer(t, func(c *httpapi.Config) {
+		ctx := context.Background()
+		if _, err := c.Store.Apply(ctx, storetest.MarkedCurated()); err != nil {
+			t.Fatal(err)
+		}
+		for _, other := range []string{"test-marked", "test-secret"} {
+			d := plotline.DuplicateDecision{A: istanbul, B: other, Verdict: plotline.DuplicateSame, By: "test"}
+			if err := c.Store.(plotline.ResolveStore).SaveDuplicateDecision(ctx, &d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eng, err := engine.New(ctx, c.Store.(engine.Source))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Analytics = &httpapi.EngineAnalytics{Engine: eng}
+		c.Auth = auth
+	})
+	path := "/api/v1/incidents?q=date:2024-01..2024-04"
+	for who, want := range map[string][]string{"admin": {"test-marked", "test-secret"}, "reader": {"test-marked"}} {
+		res := (&userClient{ts: ts, name: who}).do(t, "GET", path, nil)
+		var got httpapi.IncidentList
+		res.json(t, &got)
+		if res.status != 200 || !slices.Equal(got.Linked[istanbul], want) {
+			t.Errorf("%s: %d, linked %v; want %v", who, res.status, got.Linked, want)
+		}
+		for _, in := range got.Incidents {
+			if in.ID == "test-marked" || in.ID == "test-secret" {
+				t.Errorf("%s: %s listed beside the incident standing for its group", who, in.ID)
+			}
+		}
+		if who == "reader" && strings.Contains(string(res.body), "test-secret") {
+			t.Errorf("reader's list names the withheld record:\n%.600s", res.body)
+		}
 	}
 }
