@@ -43,7 +43,7 @@ func bitsetFilter(bm []uint64) filter {
 
 // layer is one index of a snapshot, shared by every snapshot holding it.
 type layer struct {
-	ix     *Index // as built: no dead rows; its clearance views are cached in it
+	ix     *Index // as built (dead rows: only the merged records of linked groups, links.go); its clearance views are cached in it
 	change int64  // the store change it was read at
 	level  int    // binary-counter level (delta layers)
 	size   int    // incidents it re-read (fed or deleted)
