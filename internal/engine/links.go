@@ -41,6 +41,9 @@ type links struct {
 
 // linkedOf returns the other records of the groups ids stand for; nil when none.
 func (ix *Index) linkedOf(ids []string) map[string][]string {
+	if len(ix.links.byID) == 0 {
+		return nil
+	}
 	var out map[string][]string
 	for _, id := range ids {
 		if others, ok := ix.links.byID[id]; ok {
