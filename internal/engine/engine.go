@@ -88,9 +88,15 @@ func Build(ctx context.Context, src Source, recorded *time.Time) (*Index, error)
 		return nil, fmt.Errorf("build index: %w", err)
 	}
 	b.pairs = pairs
+	if mr, ok := src.(plotline.MarkingReader); ok && len(pairs) > 0 {
+		// The record standing for a linked group is the most widely visible (links.go).
+		if b.marks, err = mr.Markings(ctx, plotline.AsOf{Recorded: recorded}); err != nil {
+			return nil, fmt.Errorf("build index: %w", err)
+		}
+	}
 	ix := b.finish()
 	ix.links.stamp = stamp
-	ix.mk = &markings{orgs: &orgViews{}}
+	ix.mk = &markings{orgs: &orgViews{}, m: b.marks}
 	ix.change = change
 	ix.built = time.Since(start)
 	return ix, nil

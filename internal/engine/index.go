@@ -399,7 +399,8 @@ const (
 type builder struct {
 	ix    *Index
 	parts []*part
-	pairs [][2]string // incidents linked as one (links.go)
+	pairs [][2]string        // incidents linked as one (links.go)
+	marks *plotline.Markings // the sources' markings, read when there are pairs
 }
 
 func newBuilder(src Source, recorded *time.Time) *builder {
@@ -725,7 +726,7 @@ func (b *builder) finish() *Index {
 	}
 	b.parts = nil
 	if len(b.pairs) > 0 {
-		ix.mergeLinked(b.pairs)
+		ix.mergeLinked(b.pairs, b.marks)
 	}
 	ix.share()
 	parallel([]func(){

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/plotline-dev/plotline"
@@ -14,8 +15,10 @@ import (
 // them; both records stay in the store. The index counts each linked group
 // once: one record of the group, its representative, stands for the group
 // and carries the statements of every record of it; the others are dead
-// rows (delta.go), left out of every answer. The representative is a
-// curated record if the group has one, else the earliest (date, then ID).
+// rows (delta.go), left out of every answer. The representative is the
+// record visible at the lowest clearance (so that a group is visible to a
+// reader whenever one of its records is), then a curated record, then the
+// earliest (date, then ID).
 //
 // A delta layer never holds part of a group: a refresh that would re-read a
 // linked incident, or that finds a decision recorded since the index was
@@ -104,7 +107,7 @@ func (ix *Index) touchesLinked(ids []string) bool {
 // each group to its representative and marks the other rows dead. It runs
 // on a laid-out index, before the structures built from the statements
 // (postings, live lists) and before columns share memory.
-func (ix *Index) mergeLinked(pairs [][2]string) {
+func (ix *Index) mergeLinked(pairs [][2]string, marks *plotline.Markings) {
 	ix.links.ids = make(map[string]bool, 2*len(pairs))
 	for _, p := range pairs {
 		ix.links.ids[p[0]], ix.links.ids[p[1]] = true, true
@@ -131,7 +134,7 @@ func (ix *Index) mergeLinked(pairs [][2]string) {
 		if ra == rb {
 			continue
 		}
-		if ix.representsBetter(rb, ra) {
+		if ix.representsBetter(rb, ra, marks) {
 			ra, rb = rb, ra
 		}
 		parent[rb] = ra
@@ -167,14 +170,47 @@ func (ix *Index) mergeLinked(pairs [][2]string) {
 }
 
 // representsBetter reports whether row x stands for a group better than y:
-// a curated record first, then the earlier row (date, then ID).
-func (ix *Index) representsBetter(x, y int32) bool {
+// the one visible at a lower clearance, then a curated record, then the
+// earlier row (date, then ID).
+func (ix *Index) representsBetter(x, y int32, marks *plotline.Markings) bool {
+	if ox, oy := ix.clearanceNeeded(x, marks), ix.clearanceNeeded(y, marks); ox != oy {
+		return ox < oy
+	}
 	origin := ix.cat["origin"]
 	cx, cy := origin.at(x) == 0, origin.at(y) == 0
 	if cx != cy {
 		return cx
 	}
 	return x < y
+}
+
+// clearanceNeeded is the rank in plotline.TLPs of the lowest clearance that
+// sees row r: a row is withheld when every source it cites is (as a view
+// decides, markings.go), so the least restricted of them; 0 when it cites
+// none or nothing is marked.
+func (ix *Index) clearanceNeeded(r int32, marks *plotline.Markings) int {
+	if marks == nil || len(marks.Sources) == 0 {
+		return 0
+	}
+	least, cited := len(plotline.TLPs)-1, false
+	for _, c := range ix.mvCodes[ix.mvOff[r]:ix.mvOff[r+1]] {
+		id, ok := strings.CutPrefix(ix.mv.s[c], "source\x00")
+		if !ok {
+			continue
+		}
+		cited = true
+		t, marked := marks.Sources[id]
+		if !marked {
+			return 0 // CLEAR
+		}
+		if k := slices.Index(plotline.TLPs, t); k >= 0 {
+			least = min(least, k)
+		}
+	}
+	if !cited {
+		return 0
+	}
+	return least
 }
 
 // relayStatements lays the statements out again: each representative's own,

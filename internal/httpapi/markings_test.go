@@ -278,3 +278,41 @@ func TestLinkedInIncidentList(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkedGroupVisibleWhenARecordIs: a group of linked records is shown to
+// a reader who may see any of its records. Here the earlier record rests on
+// a TLP:RED source only: the later, CLEAR one stands for the group.
+func TestLinkedGroupVisibleWhenARecordIs(t *testing.T) {
+	t.Parallel()
+	const esslingen = "2024-06-19-deu-esslingen-is-member"
+	auth := headerAuth{"reader": &reader, "admin": &admin}
+	ts := newTestServer(t, func(c *httpapi.Config) {
+		ctx := context.Background()
+		if _, err := c.Store.Apply(ctx, storetest.MarkedCurated()); err != nil {
+			t.Fatal(err)
+		}
+		d := plotline.DuplicateDecision{A: "test-secret", B: esslingen, Verdict: plotline.DuplicateSame, By: "test"}
+		if err := c.Store.(plotline.ResolveStore).SaveDuplicateDecision(ctx, &d); err != nil {
+			t.Fatal(err)
+		}
+		eng, err := engine.New(ctx, c.Store.(engine.Source))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Analytics = &httpapi.EngineAnalytics{Engine: eng}
+		c.Auth = auth
+	})
+	path := "/api/v1/incidents?q=date:2024-04..2024-06%20country:AUT,DEU"
+	for who, linked := range map[string][]string{"admin": {"test-secret"}, "reader": nil} {
+		res := (&userClient{ts: ts, name: who}).do(t, "GET", path, nil)
+		var got httpapi.IncidentList
+		res.json(t, &got)
+		var ids []string
+		for _, in := range got.Incidents {
+			ids = append(ids, in.ID)
+		}
+		if res.status != 200 || !slices.Contains(ids, esslingen) || slices.Contains(ids, "test-secret") || !slices.Equal(got.Linked[esslingen], linked) {
+			t.Errorf("%s: %d, listed %v, linked %v; want %s standing for the group, linked %v", who, res.status, ids, got.Linked, esslingen, linked)
+		}
+	}
+}
