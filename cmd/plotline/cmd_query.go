@@ -91,8 +91,10 @@ func (m *Main) query(ctx context.Context, args []string) error {
 		if list, err = db.Incidents(ctx, plotline.IncidentFilter{IDs: matches.IDs}, ao); err != nil {
 			return err
 		}
-		if err := engine.AddLinked(ctx, db, ao, list, matches.Linked); err != nil {
-			return err
+		if *format != "json" { // JSON gives the records as stored
+			if err := engine.AddLinked(ctx, db, ao, list, matches.Linked); err != nil {
+				return err
+			}
 		}
 	}
 	ix, err := eng.Index(ctx, ao)

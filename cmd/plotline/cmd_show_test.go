@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plotline-dev/plotline"
 )
 
 // TestShowDuplicateReview: show lists the duplicate-review decisions on an
@@ -94,5 +97,85 @@ func TestLinkedCountsOnce(t *testing.T) {
 	b, err := os.ReadFile(dir + "/x.json")
 	if err != nil || !strings.Contains(string(b), `"`+deu+`"`) || !strings.Contains(string(b), `"`+tjk+`"`) {
 		t.Errorf("export with a query: %v; want both records", err)
+	}
+}
+
+// TestReviewDuplicatesRefusesContradictions: a "distinct" on records other
+// links keep one incident, and a "same" that would join records decided
+// distinct, are refused with what to do; a "same" on a pair that is no
+// candidate is kept with a warning.
+func TestReviewDuplicatesRefusesContradictions(t *testing.T) {
+	db := newDB(t)
+	const a, b, c = "2024-01-03-irn-kerman-soleimani-memorial", istanbul, "2024-03-22-rus-crocus-city-hall"
+	decide := func(verdict, x, y string) (string, error) {
+		t.Helper()
+		_, stderr, err := run(t, db, "review", "duplicates", verdict, x, y, "--by", "alice")
+		return stderr, err
+	}
+	if stderr, err := decide("same", a, b); err != nil || !strings.Contains(stderr, "not a duplicate candidate") {
+		t.Fatalf("same a b: %v\n%s", err, stderr)
+	}
+	if _, err := decide("same", b, c); err != nil {
+		t.Fatal(err)
+	}
+	// a and c are one incident through b.
+	_, err := decide("distinct", a, c)
+	if plotline.ErrorCode(err) != plotline.EINVALID || !strings.Contains(err.Error(), a+" = "+b+" = "+c) {
+		t.Errorf("distinct a c: %v; want a refusal naming the path", err)
+	}
+	// Undoing a direct link is what splits them.
+	if _, err := decide("distinct", a, b); err != nil {
+		t.Errorf("distinct a b: %v", err)
+	}
+	// Now a and b are distinct: linking a with c (one with b) would join them.
+	_, err = decide("same", a, c)
+	if plotline.ErrorCode(err) != plotline.EINVALID || !strings.Contains(err.Error(), "decided distinct") {
+		t.Errorf("same a c: %v; want a refusal naming the distinct pair", err)
+	}
+	out, _, err := run(t, db, "review", "duplicates", "history")
+	if err != nil || strings.Count(out, "alice") != 3 {
+		t.Errorf("history: %v; want the three decisions recorded, the refused ones not:\n%s", err, out)
+	}
+}
+
+// TestReviewDuplicatesHidesLinkedPairs: a candidate pair whose records are
+// one incident already, through other links, is not proposed again.
+func TestReviewDuplicatesHidesLinkedPairs(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	for _, name := range []string{"sheeta", "sheetb", "sheetc"} {
+		sheet := filepath.Join(dir, name+".csv")
+		mapping := filepath.Join(dir, name+".yaml")
+		row := "Case,Date,Country,City,Group,Notes\nr1,2023-05-03,DEU,Testburg,Islamic State,Invented test row\n"
+		m := "dataset: " + name + "\nsource:\n  publisher: Example team\n  title: Invented sheet\n  url: https://example.org/" + name +
+			"\n  kind: research\ndefaults:\n  kind: attack\n  outcome: completed\ncolumns:\n  id: Case\n  date: Date\n  country: Country\n  place: City\n  group: Group\n  summary: Notes\nattribution:\n  basis: analyst\n  asserted_by: Example team\n"
+		if err := os.WriteFile(sheet, []byte(row), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(mapping, []byte(m), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, stderr, err := run(t, db, "import", "csv", sheet, "--mapping", mapping, "--quiet"); err != nil {
+			t.Fatalf("import %s: %v\n%s", name, err, stderr)
+		}
+	}
+	list := func() string {
+		t.Helper()
+		out, _, err := run(t, db, "review", "duplicates")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if out := list(); !strings.Contains(out, "sheeta:r1") || !strings.Contains(out, "sheetc:r1") {
+		t.Fatalf("before linking, the three records pair up:\n%s", out)
+	}
+	for _, p := range [][2]string{{"sheeta:r1", "sheetb:r1"}, {"sheetb:r1", "sheetc:r1"}} {
+		if _, stderr, err := run(t, db, "review", "duplicates", "same", p[0], p[1], "--by", "alice"); err != nil {
+			t.Fatalf("same %v: %v\n%s", p, err, stderr)
+		}
+	}
+	if out := list(); !strings.Contains(out, "no duplicate candidates") {
+		t.Errorf("after linking a with b and b with c, a and c are proposed again:\n%s", out)
 	}
 }
