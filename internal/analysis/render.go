@@ -51,8 +51,8 @@ func WriteExternalOps(w io.Writer, g *Graph, r *ExternalOpsReport, md bool) erro
 	c := r.Coverage
 	p.heading("Coverage")
 	p.para(fmt.Sprintf("%d incidents known on %s (sources: %s), dated %s to %s. In the period with a counted statement: %d; "+
-		"of those inside the named unit's home country (not external): %d. In the period but no statement counts under this rule: %d. "+
-		"Dates too imprecise to place inside or outside the period (not counted): %d.",
+		"of those inside the named unit's home country (not external): %d. In the period and tied to the organisation only by statements this rule does not count: %d. "+
+		"Dates too imprecise to place inside or outside the period (not counted): %d. Incidents no standing statement ties to the organisation are outside this report.",
 		c.IncidentsKnown, r.AsOf, strings.Join(c.Origins, ", "), c.First, c.Last, c.InPeriod, c.NotExternal, c.NoCounted, c.Boundary))
 	if len(r.BoundaryList) > 0 {
 		rows := [][]string{{"date", "kind", "target", "units", "incident"}}

@@ -57,7 +57,7 @@ type Coverage struct {
 	Last           string   `json:"last,omitempty"`
 	InPeriod       int      `json:"in_period"`    // certainly inside the period
 	Boundary       int      `json:"boundary"`     // imprecise dates that may or may not fall inside
-	NoCounted      int      `json:"no_counted"`   // in period, but no statement counts under the rule
+	NoCounted      int      `json:"no_counted"`   // in period, tied to the organisation only by statements the rule does not count
 	NotExternal    int      `json:"not_external"` // in period, counted, but inside the named unit's home
 	Origins        []string `json:"origins"`
 }
