@@ -71,10 +71,23 @@ type DuplicateDecision struct {
 // pair first. decisions is every decision, oldest first (or with recorded
 // nil only the current ones, as ResolveStore.DuplicateDecisions gives them).
 func DecisionsOn(decisions []DuplicateDecision, id string, recorded *time.Time) []DuplicateDecision {
+	var out []DuplicateDecision
+	for _, d := range CurrentDecisions(decisions, recorded) {
+		if d.A == id || d.B == id {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// CurrentDecisions returns the duplicate decisions that stood at recorded
+// (nil: now), the latest on each pair, from decisions as DecisionsOn takes
+// them.
+func CurrentDecisions(decisions []DuplicateDecision, recorded *time.Time) []DuplicateDecision {
 	latest := map[[2]string]int{}
 	var out []DuplicateDecision
 	for _, d := range decisions {
-		if (d.A != id && d.B != id) || (recorded != nil && d.At.After(*recorded)) {
+		if recorded != nil && d.At.After(*recorded) {
 			continue
 		}
 		if k, ok := latest[[2]string{d.A, d.B}]; ok {

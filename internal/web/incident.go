@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"time"
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/analysis"
+	"github.com/plotline-dev/plotline/internal/resolve"
 )
 
 type incidentData struct {
@@ -23,6 +23,15 @@ type incidentData struct {
 	// the reader may see, and how many name one they may not.
 	Duplicates  []duplicateLine
 	DupWithheld int
+	// Linked: the statements of the other records of this incident's
+	// linked group the reader may see, counted with it.
+	Linked []linkedStatement
+}
+
+// linkedStatement is a statement made on another record of the group.
+type linkedStatement struct {
+	statement
+	Record string
 }
 
 // duplicateLine is one duplicate-review decision on the incident.
@@ -112,7 +121,7 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
 			d.Missing = append(d.Missing, id)
 		}
 	}
-	if err := h.duplicateReview(r.Context(), d, in.ID, v.Clock.Recorded); err != nil {
+	if err := h.duplicateReview(r.Context(), d, in.ID, v, g); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -120,19 +129,49 @@ func (h *Handler) incident(w http.ResponseWriter, r *http.Request) {
 }
 
 // duplicateReview lists the duplicate-review decisions on incident id as
-// they stood at recorded. A decision naming a record the reader may not see
-// (withheld at their clearance, or gone) is only counted.
-func (h *Handler) duplicateReview(ctx context.Context, d *incidentData, id string, recorded *time.Time) error {
+// they stood at the view's record clock, and the statements of the other
+// records linked with it (transitively, as the engine counts them). A
+// decision naming a record the reader may not see (withheld at their
+// clearance, or gone) is only counted.
+func (h *Handler) duplicateReview(ctx context.Context, d *incidentData, id string, v *view, g *analysis.Graph) error {
 	rs, ok := h.store.(plotline.ResolveStore)
 	if !ok {
 		return nil
 	}
+	recorded := v.Clock.Recorded
 	all, err := rs.DuplicateDecisions(ctx, recorded != nil)
 	if err != nil {
 		return err
 	}
 	asOf := plotline.AsOf{Recorded: recorded}
-	for _, dec := range plotline.DecisionsOn(all, id, recorded) {
+	current := plotline.CurrentDecisions(all, recorded)
+	for _, other := range resolve.NewLinks(current).Group(id) {
+		if other == id {
+			continue
+		}
+		in, err := h.store.Incident(ctx, other, asOf)
+		if err == nil {
+			in, _, err = visibleIncident(ctx, h.store, in, asOf)
+		}
+		if plotline.ErrorCode(err) == plotline.ENOTFOUND {
+			continue // counted below, with the decisions naming it
+		}
+		if err != nil {
+			return err
+		}
+		known, ok := in.AsKnownOn(v.Day)
+		if !ok {
+			continue
+		}
+		sources, err := h.citedSources(ctx, &known, v)
+		if err != nil {
+			return err
+		}
+		for _, a := range known.Attributions {
+			d.Linked = append(d.Linked, linkedStatement{statement: h.statementOf(a, g, sources, v), Record: other})
+		}
+	}
+	for _, dec := range plotline.DecisionsOn(current, id, nil) {
 		other := dec.A
 		if other == id {
 			other = dec.B

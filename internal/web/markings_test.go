@@ -129,6 +129,14 @@ func TestDuplicateReviewOnIncidentPage(t *testing.T) {
 		!strings.Contains(admin.body, "same plot") || strings.Contains(admin.body, "duplicates-withheld") {
 		t.Errorf("admin's page:\n%s", excerpt(admin.body))
 	}
+	// The linked record's statements are listed with the incident, for
+	// those who may see them.
+	if !strings.Contains(admin.body, `data-attribution="test-secret/gov"`) || !strings.Contains(admin.body, "Service XYZZY") {
+		t.Errorf("admin's page lacks the linked record's statement:\n%s", excerpt(admin.body))
+	}
+	if strings.Contains(reader.body, "linked-statements") {
+		t.Errorf("reader's page lists statements of a record withheld from them:\n%s", excerpt(reader.body))
+	}
 }
 
 // TestLinkedGroupInTable: a listed incident standing for records linked as
