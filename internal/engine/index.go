@@ -117,8 +117,6 @@ func (a *arena) str(i int32) string {
 	return unsafe.String(unsafe.SliceData(a.b[a.off[i]:]), int(a.off[i+1]-a.off[i]))
 }
 
-func (a *arena) eq(i int32, s string) bool { return string(a.b[a.off[i]:a.off[i+1]]) == s }
-
 // col is a dictionary-coded column, narrowed after loading to the smallest
 // code width that fits.
 type col struct {

@@ -322,7 +322,7 @@ func (ix *Index) mostSpecific(ids []uint32, day int32) []uint32 {
 	// Drop every unit that another one lies under (marked first, so that
 	// every comparison sees all units).
 	var small [16]bool
-	drop := small[:0]
+	var drop []bool
 	if len(ids) > len(small) {
 		drop = make([]bool, len(ids))
 	} else {

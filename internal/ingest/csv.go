@@ -187,7 +187,7 @@ func (c *CSV) Next() error {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			c.line = pe.StartLine
-			reason := pe.Err.Error()
+			var reason string
 			if errors.Is(pe.Err, csv.ErrFieldCount) {
 				reason = fmt.Sprintf("has %d fields; the header has %d (truncated or shifted row)", len(rec), len(c.header))
 			} else {

@@ -28,7 +28,7 @@ func TestSeenIDs(t *testing.T) {
 			t.Errorf("x:%d added before: not seen", i)
 		}
 	}
-	if testAndAdd(&s, "source", "x:0") == testAndAdd(&s, "source", "x:0") {
+	if first, again := testAndAdd(&s, "source", "x:0"), testAndAdd(&s, "source", "x:0"); first == again {
 		t.Error("the kind is part of the key: source x:0 is new, then seen")
 	}
 	maybe := 0

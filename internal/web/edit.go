@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -272,5 +271,3 @@ func selectField(name, label, value string, options []string, required bool) for
 func textField(name, label, value, help string) formField {
 	return formField{Name: name, Label: label, Value: value, Help: help}
 }
-
-func contains(list []string, s string) bool { return slices.Contains(list, s) }

@@ -356,7 +356,6 @@ type geoStream struct {
 	count *countingReader
 	total int64
 	n     int
-	data  []byte
 }
 
 type countingReader struct {
