@@ -77,6 +77,11 @@ func (m *Main) exportCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
+	if ls, ok := db.(engine.LinkSource); ok {
+		if opt.Links, err = ls.SameIncidents(ctx, ao.Recorded); err != nil {
+			return err
+		}
+	}
 	if len(q.Terms) > 0 {
 		eng, err := engine.New(ctx, db)
 		if err != nil {

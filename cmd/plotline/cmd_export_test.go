@@ -74,7 +74,12 @@ func TestExportHonoursAsOfAndRule(t *testing.T) {
 func TestExportSTIXRoundTripCLI(t *testing.T) {
 	dir := t.TempDir()
 	first, second := filepath.Join(dir, "first.json"), filepath.Join(dir, "second.json")
-	if _, stderr, err := run(t, newDB(t), "export", "stix", "--as-of", "2024-12-31", "--out", first); err != nil {
+	db1 := newDB(t)
+	// Two records linked as one travel as a duplicate-of relationship.
+	if _, stderr, err := run(t, db1, "review", "duplicates", "same", istanbul, "2024-03-22-rus-crocus-city-hall", "--by", "alice"); err != nil {
+		t.Fatalf("link: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := run(t, db1, "export", "stix", "--as-of", "2024-12-31", "--out", first); err != nil {
 		t.Fatalf("export: %v\n%s", err, stderr)
 	}
 	db2 := newDB(t)
@@ -82,8 +87,11 @@ func TestExportSTIXRoundTripCLI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("import stix: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(out, "0 objects rejected") {
-		t.Errorf("import summary %q; want nothing rejected", out)
+	if !strings.Contains(out, "0 objects rejected") || !strings.Contains(out, "1 pairs linked as one incident") {
+		t.Errorf("import summary %q; want nothing rejected and the link recorded", out)
+	}
+	if again, _, err := run(t, db2, "import", "stix", first); err != nil || strings.Contains(again, "linked") || !strings.Contains(again, "nothing changed") {
+		t.Errorf("re-import: %v\n%s; want nothing changed", err, again)
 	}
 	if _, stderr, err := run(t, db2, "export", "stix", "--as-of", "2024-12-31", "--out", second); err != nil {
 		t.Fatalf("second export: %v\n%s", err, stderr)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/plotline-dev/plotline"
 	"github.com/plotline-dev/plotline/internal/ingest"
 	"github.com/plotline-dev/plotline/internal/ingest/stix"
+	"github.com/plotline-dev/plotline/internal/resolve"
 )
 
 // importSTIX imports a STIX 2.1 bundle (docs/exports.md, "Importing STIX");
@@ -89,6 +91,41 @@ func (m *Main) importSTIX(ctx context.Context, args []string) error {
 	}
 	if len(rejected) > 0 {
 		fmt.Fprintf(m.Stdout, "rejected objects and reasons: %s\n", *rejects)
+	}
+	return m.importLinks(ctx, db, res.Links, res.Batch.By, pos[0])
+}
+
+// importLinks records the bundle's "duplicate-of" links as duplicate-review
+// decisions, except those already standing; one the recorded decisions
+// contradict is left out with a warning.
+func (m *Main) importLinks(ctx context.Context, db plotline.Store, links [][2]string, by, file string) error {
+	rs, ok := db.(plotline.ResolveStore)
+	if !ok || len(links) == 0 {
+		return nil
+	}
+	current, err := rs.DuplicateDecisions(ctx, false)
+	if err != nil {
+		return err
+	}
+	recorded := 0
+	for _, l := range links {
+		ls := resolve.NewLinks(current)
+		if slices.Contains(ls.Group(l[0]), l[1]) {
+			continue // one incident already
+		}
+		d := plotline.DuplicateDecision{A: l[0], B: l[1], Verdict: plotline.DuplicateSame, By: by, Note: "duplicate-of in STIX bundle " + filepath.Base(file)}
+		if err := consistent(ls, d); err != nil {
+			fmt.Fprintf(m.Stderr, "plotline: warning: %s: not linking %s and %s: %s\n", file, l[0], l[1], plotline.ErrorMessage(err))
+			continue
+		}
+		if err := rs.SaveDuplicateDecision(ctx, &d); err != nil {
+			return fmt.Errorf("%s: link %s and %s: %w", file, l[0], l[1], err)
+		}
+		current = append(current, d)
+		recorded++
+	}
+	if recorded > 0 {
+		fmt.Fprintf(m.Stdout, "%d pairs linked as one incident (duplicate-of), recorded as duplicate-review decisions by %s\n", recorded, by)
 	}
 	return nil
 }

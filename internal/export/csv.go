@@ -48,6 +48,7 @@ const (
 	tActorHomes         = "actor_homes.csv"
 	tAffiliations       = "affiliations.csv"
 	tSources            = "sources.csv"
+	tLinks              = "links.csv"
 	tManifest           = "manifest.csv"
 	tCodebook           = "codebook.csv"
 )
@@ -164,6 +165,10 @@ func tables() []table {
 			{name: "archive_url", typ: "url", desc: "archived copy"},
 			{name: "sha256", typ: "text", desc: "SHA-256 of the archived copy, hex"},
 		}},
+		{tLinks, "pairs of incidents a reviewer linked as one incident (duplicate review): counted once, both records kept", []column{
+			{name: "a", typ: "id", desc: "incidents.csv ID"},
+			{name: "b", typ: "id", desc: "incidents.csv ID of the other record of the same incident"},
+		}},
 		{tManifest, "how the export was selected", []column{
 			{name: "key", typ: "text", desc: "as_of, rule, filter or max_tlp"},
 			{name: "value", typ: "text", desc: "its value; empty when not set"},
@@ -231,6 +236,9 @@ func WriteCSV(dir string, d *Data) error {
 	for _, s := range d.Sources {
 		add(tSources, s.ID, s.Publisher, s.Title, s.URL, s.Language, s.Published.String(), s.Kind, s.Reliability,
 			s.Credibility, s.TLP, s.ArchiveURL, s.SHA256)
+	}
+	for _, l := range d.Links {
+		add(tLinks, l[0], l[1])
 	}
 	add(tManifest, "as_of", d.Meta.AsOf)
 	add(tManifest, "rule", d.Meta.Rule)
@@ -352,6 +360,21 @@ func ReadCSV(dir string) (*Data, error) {
 	})
 	for id := range byIncident {
 		errs = append(errs, plotline.Errorf(plotline.EINVALID, "%s: statements name incident %q, which is not in %s", tAttributions, id, tIncidents))
+	}
+	if _, err := os.Stat(filepath.Join(dir, tLinks)); err == nil { // exports before links had none
+		incidents := map[string]bool{}
+		for _, in := range d.Incidents {
+			incidents[in.ID] = true
+		}
+		read(tLinks, func(r *row) error {
+			for _, col := range []string{"a", "b"} {
+				if !incidents[r.get(col)] {
+					return r.fail(col, "no incident %q in %s", r.get(col), tIncidents)
+				}
+			}
+			d.Links = append(d.Links, [2]string{r.get("a"), r.get("b")})
+			return nil
+		})
 	}
 	actors := map[string]int{}
 	read(tActors, func(r *row) error {

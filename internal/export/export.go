@@ -55,6 +55,9 @@ type Options struct {
 	// Stamp is the STIX "modified" time of every object: the end of the
 	// as-of day, or the export time. It makes repeated exports identical.
 	Stamp time.Time
+	// Links are the pairs of incidents a reviewer linked as one incident
+	// (duplicate review, "same"); those with both incidents exported are.
+	Links [][2]string
 }
 
 // Meta describes how an export was selected; it travels with the data.
@@ -74,6 +77,9 @@ type Data struct {
 	Affiliations []plotline.Affiliation
 	// Incidents carry the exported statements in Attributions.
 	Incidents []plotline.Incident
+	// Links: pairs of exported incidents linked as one (Options.Links),
+	// each as A < B, sorted.
+	Links [][2]string
 
 	// Withheld counts records left out because every source they rest on is
 	// marked above MaxTLP. It is reported to the user, never written out.
@@ -195,7 +201,28 @@ func Select(snap *plotline.Snapshot, opt Options) (*Data, error) {
 
 	d.Actors, d.Affiliations = closure(actors, affs, named, opt.AllActors)
 	d.Sources = cited(snap.Sources, d)
+	d.Links = exportedLinks(opt.Links, d.Incidents)
 	return d, nil
+}
+
+// exportedLinks keeps the links between exported incidents, as A < B,
+// sorted: a link to an incident left out would name it.
+func exportedLinks(links [][2]string, incidents []plotline.Incident) [][2]string {
+	in := make(map[string]bool, len(incidents))
+	for _, i := range incidents {
+		in[i.ID] = true
+	}
+	var out [][2]string
+	for _, l := range links {
+		if l[0] > l[1] {
+			l[0], l[1] = l[1], l[0]
+		}
+		if in[l[0]] && in[l[1]] && l[0] != l[1] && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	slices.SortFunc(out, func(a, b [2]string) int { return cmp.Or(strings.Compare(a[0], b[0]), strings.Compare(a[1], b[1])) })
+	return out
 }
 
 // sortStatements orders statements as the stores do: by day stated, then ID.

@@ -53,7 +53,10 @@ func day(s string) *plotline.Day {
 
 // options builds Options as cmd/plotline does from flags.
 func options(asOf, rule, maxTLP string) Options {
-	o := Options{Day: plotline.DayOf(stamp0), MaxTLP: maxTLP, Rule: rule, Stamp: stamp0}
+	o := Options{Day: plotline.DayOf(stamp0), MaxTLP: maxTLP, Rule: rule, Stamp: stamp0,
+		// One link between two incidents of the fixture (exported when both
+		// are), one naming an incident that is in no export (never written).
+		Links: [][2]string{{"plot-2024-03", "istanbul"}, {"istanbul", "nowhere"}}}
 	if asOf != "" {
 		o.AsOf = day(asOf)
 		o.Day = *o.AsOf
@@ -301,6 +304,9 @@ func TestRoundTrip(t *testing.T) {
 					first = writeFormat(t, f, d1)
 					back = readers[f](t, "", first)
 				}
+				if f != "geojson" && !reflect.DeepEqual(back.Links, d1.Links) {
+					t.Errorf("links read back %v; written %v", back.Links, d1.Links)
+				}
 				if f == "geojson" {
 					// GeoJSON carries incidents only; field-level comparison
 					// first, then the cited records come from the original.
@@ -455,5 +461,44 @@ func TestSTIXConfidence(t *testing.T) {
 		if back := ConfidenceLikelihood(v); back != l {
 			t.Errorf("likelihood %s -> %d -> %s", l, v, back)
 		}
+	}
+}
+
+// TestLinksExported: a link between two exported incidents is written in
+// every format that carries links; one to an incident left out is not.
+func TestLinksExported(t *testing.T) {
+	snap := snapshotOf(t, richFixture())
+	d, err := Select(snap, options("", "", "red"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][2]string{{"istanbul", "plot-2024-03"}}
+	if !reflect.DeepEqual(d.Links, want) {
+		t.Fatalf("links %v; want %v", d.Links, want)
+	}
+	stixOut := string(writeFormat(t, "stix", d))
+	rel := `"relationship_type": "duplicate-of",
+      "source_ref": "` + STIXID("incident", plotline.RecIncident, "plot-2024-03") + `",
+      "target_ref": "` + STIXID("incident", plotline.RecIncident, "istanbul") + `"`
+	if !strings.Contains(stixOut, rel) {
+		t.Errorf("STIX bundle lacks the duplicate-of relationship %s", rel)
+	}
+	if j := string(writeFormat(t, "json", d)); !strings.Contains(j, `"linked_as_one": [`) || !strings.Contains(j, `"plot-2024-03"`) {
+		t.Errorf("JSON lacks linked_as_one")
+	}
+	dir := t.TempDir()
+	if err := WriteCSV(dir, d); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "links.csv")); err != nil || string(b) != "a,b\nistanbul,plot-2024-03\n" {
+		t.Errorf("links.csv: %q, %v", b, err)
+	}
+	// Before the plot was public it is not exported, nor is its link.
+	early, err := Select(snap, options("2024-01-30", "", "red"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(early.Links) != 0 {
+		t.Errorf("links as of 2024-01-30: %v; want none", early.Links)
 	}
 }

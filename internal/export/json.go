@@ -23,12 +23,16 @@ type jsonDoc struct {
 	Actors       []plotline.Actor       `json:"actors"`
 	Affiliations []plotline.Affiliation `json:"affiliations"`
 	Incidents    []plotline.Incident    `json:"incidents"`
+	// LinkedAsOne: pairs of incidents a reviewer linked as one incident
+	// (counted once); both records are in incidents.
+	LinkedAsOne [][2]string `json:"linked_as_one,omitempty"`
 }
 
 // WriteJSON writes d as one indented JSON document.
 func WriteJSON(w io.Writer, d *Data) error {
 	doc := jsonDoc{Format: JSONFormat, Version: JSONVersion, Meta: d.Meta,
-		Sources: nonNil(d.Sources), Actors: nonNil(d.Actors), Affiliations: nonNil(d.Affiliations), Incidents: nonNil(d.Incidents)}
+		Sources: nonNil(d.Sources), Actors: nonNil(d.Actors), Affiliations: nonNil(d.Affiliations), Incidents: nonNil(d.Incidents),
+		LinkedAsOne: d.Links}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(doc); err != nil {
@@ -48,6 +52,17 @@ func ReadJSON(r io.Reader) (*Data, error) {
 	if doc.Format != JSONFormat || doc.Version != JSONVersion {
 		return nil, plotline.FieldError("format", "got %q version %d; want %q version %d", doc.Format, doc.Version, JSONFormat, JSONVersion)
 	}
+	incidents := make(map[string]bool, len(doc.Incidents))
+	for _, in := range doc.Incidents {
+		incidents[in.ID] = true
+	}
+	for i, l := range doc.LinkedAsOne {
+		for _, id := range l {
+			if !incidents[id] {
+				return nil, plotline.FieldError(fmt.Sprintf("linked_as_one[%d]", i), "incident %q is not in this export", id)
+			}
+		}
+	}
 	for i := range doc.Incidents {
 		for j := range doc.Incidents[i].Attributions {
 			if doc.Incidents[i].Attributions[j].IncidentID == "" {
@@ -55,7 +70,8 @@ func ReadJSON(r io.Reader) (*Data, error) {
 			}
 		}
 	}
-	return &Data{Meta: doc.Meta, Sources: doc.Sources, Actors: doc.Actors, Affiliations: doc.Affiliations, Incidents: doc.Incidents}, nil
+	return &Data{Meta: doc.Meta, Sources: doc.Sources, Actors: doc.Actors, Affiliations: doc.Affiliations, Incidents: doc.Incidents,
+		Links: doc.LinkedAsOne}, nil
 }
 
 func nonNil[T any](s []T) []T {

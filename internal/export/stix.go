@@ -22,6 +22,8 @@ import (
 //	affiliation  -> relationship "part-of" (child -> parent), dated
 //	attribution  -> relationship "attributed-to" (incident -> actor) with
 //	                confidence 0-100 and the statement's fields in the extension
+//	link         -> relationship "duplicate-of" (incident B -> incident A) for
+//	                two records linked as one incident
 //	source       -> report SDO (object_refs: everything citing it) and an
 //	                external reference on every object citing it
 //	TLP          -> the official TLP 2.0 marking definitions
@@ -40,9 +42,12 @@ const (
 	// TLP2ExtensionID is the OASIS extension that defines TLP 2.0 markings.
 	TLP2ExtensionID = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
-	// RelAttributedTo and RelPartOf are the relationship types used.
+	// RelAttributedTo, RelPartOf and RelDuplicateOf are the relationship
+	// types used; duplicate-of (a STIX 2.1 common relationship) links two
+	// incidents a reviewer decided are one.
 	RelAttributedTo = "attributed-to"
 	RelPartOf       = "part-of"
+	RelDuplicateOf  = "duplicate-of"
 
 	extensionVersion = "1.0.0"
 	extensionCreated = "2025-01-01T00:00:00.000Z"
@@ -349,11 +354,17 @@ func WriteSTIX(w io.Writer, d *Data) error {
 	for _, f := range d.Affiliations {
 		affs = append(affs, sw.affiliation(&f))
 	}
+	cites := make(map[string][]string, len(d.Incidents))
 	for _, in := range d.Incidents {
 		incidents = append(incidents, sw.incident(&in))
 		for _, a := range in.Attributions {
 			attrs = append(attrs, sw.attribution(&in, &a))
 		}
+		cites[in.ID] = in.Sources
+	}
+	var links []stixObject
+	for _, l := range d.Links {
+		links = append(links, sw.link(l, slices.Concat(cites[l[0]], cites[l[1]])))
 	}
 	var reports []stixObject
 	for _, s := range d.Sources {
@@ -365,7 +376,7 @@ func WriteSTIX(w io.Writer, d *Data) error {
 			objs = append(objs, tlpMarking(t))
 		}
 	}
-	objs = slices.Concat(objs, reports, actors, affs, incidents, attrs)
+	objs = slices.Concat(objs, reports, actors, affs, incidents, attrs, links)
 	b := stixBundle{Type: "bundle", ID: "bundle--" + uuid.NewSHA1(uuid.MustParse(STIXNamespace), bundleKey(objs)).String(), Objects: objs}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -542,6 +553,17 @@ func (sw *stixWriter) incident(in *plotline.Incident) stixObject {
 	return stixObject{Type: "incident", SpecVersion: "2.1", ID: id, CreatedByRef: IdentityID, Created: created, Modified: mod,
 		Name: in.Title, Description: in.Summary, ExternalReferences: sw.refs(id, in.Sources), ObjectMarkingRefs: sw.marking(in.Sources),
 		Extensions: ext(e)}
+}
+
+// link writes two records linked as one incident: B duplicate-of A, marked
+// as the more restricted of the two incidents.
+func (sw *stixWriter) link(l [2]string, sources []string) stixObject {
+	id := STIXID("relationship", "link", l[0]+" "+l[1])
+	created, mod := sw.times(plotline.Date{})
+	return stixObject{Type: "relationship", SpecVersion: "2.1", ID: id, CreatedByRef: IdentityID, Created: created, Modified: mod,
+		RelationshipType: RelDuplicateOf, SourceRef: STIXID("incident", plotline.RecIncident, l[1]),
+		TargetRef: STIXID("incident", plotline.RecIncident, l[0]), ObjectMarkingRefs: sw.marking(sources),
+		Description: "Linked as one incident in Plotline's duplicate review: both records are kept and counted once."}
 }
 
 func rangePtr(r plotline.Range) *plotline.Range {

@@ -55,6 +55,9 @@ type Result struct {
 	Batch   *plotline.Batch
 	Objects int
 	Skipped []Skip
+	// Links are pairs of imported incidents the bundle says are one
+	// ("duplicate-of"), each as A < B: duplicate-review decisions to record.
+	Links [][2]string
 }
 
 // Rejected counts the objects that could have been records but were not.
@@ -119,6 +122,7 @@ func Read(r io.Reader, opt Options) (*Result, error) {
 	rd.readAffiliations()
 	rd.readIncidents()
 	rd.readAttributions()
+	rd.readLinks()
 	rd.readOpinions()
 	for _, o := range rd.objs {
 		if !slices.Contains(handled, o.typ) {
@@ -584,7 +588,7 @@ func (rd *reader) attach(o *object, a plotline.Attribution) bool {
 func (rd *reader) readAttributions() {
 	for _, o := range rd.ofType("relationship") {
 		rel, ok := o.obj.(*stix2.Relationship)
-		if !ok || string(rel.RelationshipType) == export.RelPartOf {
+		if !ok || string(rel.RelationshipType) == export.RelPartOf || string(rel.RelationshipType) == export.RelDuplicateOf {
 			continue
 		}
 		if string(rel.RelationshipType) != export.RelAttributedTo {
@@ -631,6 +635,31 @@ func (rd *reader) readAttributions() {
 		if rd.attach(o, a) {
 			rd.ids[o.id] = a.ID
 		}
+	}
+}
+
+// readLinks reads "duplicate-of" relationships between two imported
+// incidents as links (Result.Links); others are skipped with the reason.
+func (rd *reader) readLinks() {
+	for _, o := range rd.ofType("relationship") {
+		rel, ok := o.obj.(*stix2.Relationship)
+		if !ok || string(rel.RelationshipType) != export.RelDuplicateOf {
+			continue
+		}
+		src, tgt := string(rel.Source), string(rel.Target)
+		if !strings.HasPrefix(src, "incident--") || !strings.HasPrefix(tgt, "incident--") {
+			rd.skip(o, false, "duplicate-of from %s to %s is not between incidents", typeOf(rel.Source), typeOf(rel.Target))
+			continue
+		}
+		a, b := rd.ids[src], rd.ids[tgt]
+		if a == "" || b == "" || a == b {
+			rd.skip(o, false, "duplicate-of: one of its incidents was not imported")
+			continue
+		}
+		if a > b {
+			a, b = b, a
+		}
+		rd.res.Links = append(rd.res.Links, [2]string{a, b})
 	}
 }
 
