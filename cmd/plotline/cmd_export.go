@@ -214,8 +214,12 @@ func (m *Main) exportSummary(d *export.Data, format, out string, filtered bool) 
 	if where == "" {
 		where = "standard output"
 	}
-	fmt.Fprintf(m.Stderr, "plotline: exported %d incidents, %d statements, %d actors, %d sources as %s to %s (max TLP %s",
-		len(d.Incidents), stmts, len(d.Actors), len(d.Sources), format, where, strings.ToUpper(d.Meta.MaxTLP))
+	links := ""
+	if n := len(d.Links); n > 0 && format != "geojson" {
+		links = fmt.Sprintf(" (%d linked pair(s) among them, each one incident)", n)
+	}
+	fmt.Fprintf(m.Stderr, "plotline: exported %d incidents%s, %d statements, %d actors, %d sources as %s to %s (max TLP %s",
+		len(d.Incidents), links, stmts, len(d.Actors), len(d.Sources), format, where, strings.ToUpper(d.Meta.MaxTLP))
 	if d.Meta.AsOf != "" {
 		fmt.Fprintf(m.Stderr, ", as of %s", d.Meta.AsOf)
 	}
