@@ -2,7 +2,7 @@
 GO ?= go
 PG ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
-.PHONY: run test test-all lint fuzz bench bench-engine bench-import bench-refresh bench-pg crash20 assets build check
+.PHONY: run test test-all test-race lint fuzz bench bench-engine bench-import bench-refresh bench-pg crash20 assets build check
 
 run:            ## run Plotline on the embedded default database (plotline.db)
 	$(GO) run ./cmd/plotline serve
@@ -15,6 +15,9 @@ test:           ## run the tests (PostgreSQL and browser tests skip with a messa
 
 test-all:       ## run the tests as CI does: with PostgreSQL and Chromium
 	PLOTLINE_TEST_POSTGRES='$(PG)' $(GO) test ./...
+
+test-race:      ## the tests as CI runs them, under the race detector (needs cgo: a C compiler; ~6 min on 2 cores)
+	PLOTLINE_TEST_POSTGRES='$(PG)' $(GO) test -race ./...
 
 check:          ## validate the curated dataset
 	$(GO) run ./cmd/plotline dataset check
