@@ -114,7 +114,7 @@ func (m *Main) importLinks(ctx context.Context, db plotline.Store, links [][2]st
 			continue // one incident already
 		}
 		d := plotline.DuplicateDecision{A: l[0], B: l[1], Verdict: plotline.DuplicateSame, By: by, Note: "duplicate-of in STIX bundle " + filepath.Base(file)}
-		if err := consistent(ls, d); err != nil {
+		if err := ls.Check(d); err != nil {
 			fmt.Fprintf(m.Stderr, "plotline: warning: %s: not linking %s and %s: %s\n", file, l[0], l[1], plotline.ErrorMessage(err))
 			continue
 		}

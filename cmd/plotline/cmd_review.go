@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/plotline-dev/plotline"
@@ -160,8 +158,8 @@ func (m *Main) reviewDuplicates(ctx context.Context, db reviewStore, args []stri
 		return w.Flush()
 	case (args[0] == plotline.DuplicateSame || args[0] == plotline.DuplicateDistinct) && len(args) == 3:
 		d := plotline.DuplicateDecision{A: args[1], B: args[2], Verdict: args[0], By: who, Note: note}
-		if err := consistent(resolve.NewLinks(current), d); err != nil {
-			return err
+		if err := resolve.NewLinks(current).Check(d); err != nil {
+			return fmt.Errorf("review duplicates: %w", err)
 		}
 		p, scored := m.scorePair(ctx, db, d.A, d.B, km)
 		if scored {
@@ -186,21 +184,7 @@ func (m *Main) reviewDuplicates(ctx context.Context, db reviewStore, args []stri
 	if err != nil {
 		return err
 	}
-	decided := map[[2]string]bool{}
-	for _, d := range current {
-		decided[[2]string{d.A, d.B}] = true
-	}
-	links := resolve.NewLinks(current)
-	var pairs []resolve.Pair
-	for _, p := range resolve.Candidates(snap.Incidents, snap.Affiliations, resolve.DuplicateOptions{MaxKm: km, MinScore: minScore, Decided: decided}) {
-		if slices.Contains(links.Group(p.A), p.B) {
-			continue // one incident already, through other records
-		}
-		if d, ok := links.Conflict(p.A, p.B); ok {
-			p.Reason += fmt.Sprintf("; linking would join %s and %s, decided distinct", d.A, d.B)
-		}
-		pairs = append(pairs, p)
-	}
+	pairs := resolve.OpenPairs(snap.Incidents, snap.Affiliations, current, resolve.DuplicateOptions{MaxKm: km, MinScore: minScore})
 	if len(pairs) == 0 {
 		fmt.Fprintln(m.Stdout, "no duplicate candidates")
 		return nil
@@ -216,25 +200,6 @@ func (m *Main) reviewDuplicates(ctx context.Context, db reviewStore, args []stri
 	}
 	w.Flush()
 	fmt.Fprintln(m.Stdout, "\ndecide with: plotline review duplicates same A B | distinct A B [--by WHO] [--note WHY]; nothing is merged")
-	return nil
-}
-
-// consistent refuses a duplicate decision the current ones contradict: a
-// "same" that would make one incident of two records decided distinct, a
-// "distinct" on two records that other "same" decisions keep one incident.
-func consistent(links *resolve.Links, d plotline.DuplicateDecision) error {
-	switch d.Verdict {
-	case plotline.DuplicateSame:
-		if c, ok := links.Conflict(d.A, d.B); ok {
-			return plotline.Errorf(plotline.EINVALID, "review duplicates: linking %s and %s would make one incident of %s and %s, decided distinct (decision %d by %s); decide that pair first if they are one",
-				d.A, d.B, c.A, c.B, c.ID, c.By)
-		}
-	case plotline.DuplicateDistinct:
-		if path := links.Path(d.A, d.B); path != nil {
-			return plotline.Errorf(plotline.EINVALID, "review duplicates: %s and %s stay one incident through %s; mark distinct the link that is wrong (e.g. plotline review duplicates distinct %s %s)",
-				d.A, d.B, strings.Join(path, " = "), path[0], path[1])
-		}
-	}
 	return nil
 }
 

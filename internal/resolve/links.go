@@ -1,7 +1,9 @@
 package resolve
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/plotline-dev/plotline"
 )
@@ -102,4 +104,49 @@ func (l *Links) Conflict(a, b string) (plotline.DuplicateDecision, bool) {
 		}
 	}
 	return plotline.DuplicateDecision{}, false
+}
+
+// Check refuses a duplicate decision the current ones contradict: a "same"
+// that would make one incident of two records decided distinct, a
+// "distinct" on two records that other "same" decisions keep one incident.
+// The error says what to do instead.
+func (l *Links) Check(d plotline.DuplicateDecision) error {
+	switch d.Verdict {
+	case plotline.DuplicateSame:
+		if c, ok := l.Conflict(d.A, d.B); ok {
+			return plotline.Errorf(plotline.EINVALID, "linking %s and %s would make one incident of %s and %s, decided distinct (decision %d by %s); decide that pair first if they are one",
+				d.A, d.B, c.A, c.B, c.ID, c.By)
+		}
+	case plotline.DuplicateDistinct:
+		if path := l.Path(d.A, d.B); path != nil {
+			return plotline.Errorf(plotline.EINVALID, "%s and %s stay one incident through %s; mark distinct the link that is wrong (e.g. %s and %s)",
+				d.A, d.B, strings.Join(path, " = "), path[0], path[1])
+		}
+	}
+	return nil
+}
+
+// OpenPairs returns the duplicate candidates still to decide among
+// incidents: Candidates without the pairs decided or already one incident
+// through other records; a pair whose link would join two records decided
+// distinct says so in its reason.
+func OpenPairs(incidents []plotline.Incident, affs []plotline.Affiliation, current []plotline.DuplicateDecision, opt DuplicateOptions) []Pair {
+	links := NewLinks(current)
+	if opt.Decided == nil {
+		opt.Decided = map[[2]string]bool{}
+	}
+	for _, d := range current {
+		opt.Decided[[2]string{d.A, d.B}] = true
+	}
+	var out []Pair
+	for _, p := range Candidates(incidents, affs, opt) {
+		if slices.Contains(links.Group(p.A), p.B) {
+			continue // one incident already, through other records
+		}
+		if d, ok := links.Conflict(p.A, p.B); ok {
+			p.Reason += fmt.Sprintf("; linking would join %s and %s, decided distinct", d.A, d.B)
+		}
+		out = append(out, p)
+	}
+	return out
 }
