@@ -118,6 +118,7 @@ func graphPages(drafts markedDrafts) map[string][]string {
 		"GET /review":      {"/review", "/review?status=all"},
 		"GET /review/{id}": {"/review/" + draft, "/review/" + redDraft},
 		"GET /audit":       {"/audit", "/audit?kind=source"},
+		"GET /duplicates":  {"/duplicates"},
 	}
 }
 

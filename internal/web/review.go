@@ -412,6 +412,8 @@ func (h *Handler) workflowRoutes(m *routeList) {
 	m.HandleFunc("POST /review/{id}/return", h.review(plotline.ActionReturn))
 	m.HandleFunc("POST /changes/{id}/revert", h.revert)
 	m.HandleFunc("GET /audit", h.audit)
+	m.HandleFunc("GET /duplicates", h.duplicates)
+	m.HandleFunc("POST /duplicates", h.decideDuplicate)
 }
 
 // reviseLink returns the form that revises one record of a draft, or ""
