@@ -206,7 +206,14 @@ func TestBrowser(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#q")),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-id="2024-01-28-tur-istanbul-church"]`)),
 	)
-	if n := b.count("#incident-table tbody tr"); n != 1 {
+	// The Istanbul row is in the unfiltered table too: the filtered page may
+	// still be loading. Give it a few seconds to show one row.
+	n := b.count("#incident-table tbody tr")
+	for i := 0; i < 50 && n != 1; i++ {
+		time.Sleep(100 * time.Millisecond)
+		n = b.count("#incident-table tbody tr")
+	}
+	if n != 1 {
 		t.Errorf("filter target:TUR date:2024-01 shows %d rows, want 1", n)
 	}
 	b.screenshot("03-incidents-filtered")
