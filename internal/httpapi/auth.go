@@ -117,6 +117,8 @@ func AccessPolicy() map[string]string {
 		"POST /review/{id}/return":              reviewer,
 		"POST /changes/{id}/revert":             reviewer,
 		"GET /audit":                            admin,
+		"GET /duplicates":                       analyst,
+		"POST /duplicates":                      reviewer,
 	}
 }
 
