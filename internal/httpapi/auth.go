@@ -117,7 +117,7 @@ func AccessPolicy() map[string]string {
 		"POST /review/{id}/return":              reviewer,
 		"POST /changes/{id}/revert":             reviewer,
 		"GET /audit":                            admin,
-		"GET /duplicates":                       analyst,
+		"GET /duplicates":                       reader,
 		"POST /duplicates":                      reviewer,
 	}
 }
