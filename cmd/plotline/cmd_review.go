@@ -213,10 +213,5 @@ func (m *Main) scorePair(ctx context.Context, db reviewStore, a, b string, km fl
 	if err != nil {
 		return resolve.Pair{}, false
 	}
-	list[0].Origin, list[1].Origin = "a", "b" // score the pair whatever their origins
-	pairs := resolve.Candidates(list, affs, resolve.DuplicateOptions{MaxKm: km})
-	if len(pairs) != 1 {
-		return resolve.Pair{}, false
-	}
-	return pairs[0], true
+	return resolve.Score(list[0], list[1], affs, km)
 }

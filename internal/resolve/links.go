@@ -150,3 +150,15 @@ func OpenPairs(incidents []plotline.Incident, affs []plotline.Affiliation, curre
 	}
 	return out
 }
+
+// Score scores two incidents as a duplicate candidate whatever their
+// origins, for the record of a decision on them; false when they are no
+// candidate (dates, places or actors disagree).
+func Score(a, b plotline.Incident, affs []plotline.Affiliation, maxKm float64) (Pair, bool) {
+	a.Origin, b.Origin = "a", "b"
+	pairs := Candidates([]plotline.Incident{a, b}, affs, DuplicateOptions{MaxKm: maxKm})
+	if len(pairs) != 1 {
+		return Pair{}, false
+	}
+	return pairs[0], true
+}

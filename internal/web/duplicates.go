@@ -84,14 +84,21 @@ func (h *Handler) decideDuplicate(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	d := plotline.DuplicateDecision{A: f.str("a"), B: f.str("b"), Verdict: f.str("verdict"), Note: f.str("note"),
 		By: h.recordedBy(plotline.Acting(ctx))}
+	var pair []plotline.Incident
 	for _, id := range []string{d.A, d.B} {
 		in, err := h.store.Incident(ctx, id, plotline.AsOf{})
 		if err == nil {
-			_, _, err = visibleIncident(ctx, h.store, in, plotline.AsOf{})
+			in, _, err = visibleIncident(ctx, h.store, in, plotline.AsOf{}) // the score's reason names only what the reviewer sees
 		}
 		if err != nil {
 			h.fail(w, r, err)
 			return
+		}
+		pair = append(pair, *in)
+	}
+	if affs, err := h.store.Affiliations(ctx, plotline.AsOf{}); err == nil {
+		if p, ok := resolve.Score(pair[0], pair[1], affs, 25); ok {
+			d.Score, d.Reason = p.Score, p.Reason // kept with the decision, as the CLI does
 		}
 	}
 	current, err := rs.DuplicateDecisions(ctx, false)

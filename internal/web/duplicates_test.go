@@ -76,7 +76,7 @@ func TestDuplicatesPage(t *testing.T) {
 		t.Fatalf("reviewer linking: %d %s", res.code, res.hdr.Get("Location"))
 	}
 	current, err := db.DuplicateDecisions(ctx, false)
-	if err != nil || len(current) != 1 || current[0].By != "rev" || current[0].Verdict != "same" || current[0].Note != "same wire report" {
+	if err != nil || len(current) != 1 || current[0].By != "rev" || current[0].Verdict != "same" || current[0].Note != "same wire report" || current[0].Score == 0 {
 		t.Fatalf("decisions %+v, %v", current, err)
 	}
 	after := get(t, redReviewer, "/incidents?q="+url.QueryEscape("date:2024-03-10 country:DEU")).body
