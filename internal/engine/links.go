@@ -35,11 +35,10 @@ type LinkSource interface {
 
 // links is what an index knows of linked incidents.
 type links struct {
-	stamp   int64
-	ids     map[string]bool     // every incident of a "same" pair, current or not
-	members map[int32][]string  // representative row → the IDs of the other records of its group
-	rep     map[int32]int32     // row of another record of a group → the representative's
-	byID    map[string][]string // representative ID → the IDs of the other records of its group
+	stamp int64
+	ids   map[string]bool     // every incident of a "same" pair, current or not
+	rep   map[int32]int32     // row of another record of a group → the representative's
+	byID  map[string][]string // representative ID → the IDs of the other records of its group
 }
 
 // linkedOf returns the other records of the groups ids stand for; nil when none.
@@ -153,18 +152,15 @@ func (ix *Index) mergeLinked(pairs [][2]string, marks *plotline.Markings) {
 		moved = append(moved, r)
 	}
 	slices.Sort(moved)
-	ix.links.members, ix.links.rep = map[int32][]string{}, into
+	ix.links.rep, ix.links.byID = into, map[string][]string{}
 	gained := map[int32][]int32{} // representative → member rows, in row order
 	ix.dead = make([]uint64, (ix.n+63)/64)
 	for _, r := range moved {
 		rep := into[r]
 		gained[rep] = append(gained[rep], r)
-		ix.links.members[rep] = append(ix.links.members[rep], ix.ids.get(r))
+		repID := ix.ids.get(rep)
+		ix.links.byID[repID] = append(ix.links.byID[repID], ix.ids.get(r))
 		ix.dead[r>>6] |= 1 << (r & 63)
-	}
-	ix.links.byID = make(map[string][]string, len(ix.links.members))
-	for rep, others := range ix.links.members {
-		ix.links.byID[ix.ids.get(rep)] = others
 	}
 	ix.relayStatements(gained, into)
 }
