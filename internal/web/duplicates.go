@@ -32,9 +32,9 @@ func (h *Handler) duplicates(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	rs, ok := h.store.(plotline.ResolveStore)
-	if !ok {
-		h.fail(w, r, plotline.Errorf(plotline.ENOTIMPLEMENTED, "this store keeps no review decisions"))
+	rs, err := h.resolveStore()
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	ctx := r.Context()
@@ -64,6 +64,16 @@ func (h *Handler) duplicates(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "duplicates", &page{Title: "Duplicates", Nav: "duplicates", View: v, Data: d})
 }
 
+// resolveStore is the store's review decisions; ENOTIMPLEMENTED on a store
+// that keeps none.
+func (h *Handler) resolveStore() (plotline.ResolveStore, error) {
+	rs, ok := h.store.(plotline.ResolveStore)
+	if !ok {
+		return nil, plotline.Errorf(plotline.ENOTIMPLEMENTED, "this store keeps no review decisions")
+	}
+	return rs, nil
+}
+
 // decideDuplicate records a reviewer's verdict on a pair: both incidents
 // must be visible to them, and the decision must not contradict the others
 // (resolve.Links.Check).
@@ -72,9 +82,9 @@ func (h *Handler) decideDuplicate(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	rs, ok := h.store.(plotline.ResolveStore)
-	if !ok {
-		h.fail(w, r, plotline.Errorf(plotline.ENOTIMPLEMENTED, "this store keeps no review decisions"))
+	rs, err := h.resolveStore()
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	f, ok := h.parseForm(w, r)
