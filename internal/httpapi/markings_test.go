@@ -33,6 +33,13 @@ func (a headerAuth) Authenticate(r *http.Request) (*plotline.User, error) {
 // one client per user.
 func markedServers(t *testing.T, users ...plotline.User) map[string]*userClient {
 	t.Helper()
+	return linkedServers(t, nil, users...)
+}
+
+// linkedServers is markedServers with pairs of incidents decided "same"
+// (linked as one) before the engine is built.
+func linkedServers(t *testing.T, same [][2]string, users ...plotline.User) map[string]*userClient {
+	t.Helper()
 	auth := headerAuth{}
 	for _, u := range users {
 		auth[u.Name] = &u
@@ -40,6 +47,12 @@ func markedServers(t *testing.T, users ...plotline.User) map[string]*userClient 
 	ts := newTestServer(t, func(c *httpapi.Config) {
 		if _, err := c.Store.Apply(context.Background(), storetest.MarkedCurated()); err != nil {
 			t.Fatal(err)
+		}
+		for _, p := range same {
+			d := plotline.DuplicateDecision{A: p[0], B: p[1], Verdict: plotline.DuplicateSame, By: "test"}
+			if err := c.Store.(plotline.ResolveStore).SaveDuplicateDecision(context.Background(), &d); err != nil {
+				t.Fatal(err)
+			}
 		}
 		eng, err := engine.New(context.Background(), c.Store.(engine.Source))
 		if err != nil {
@@ -241,28 +254,10 @@ func TestMarkingsWrites(t *testing.T) {
 // listed group of records linked as one, only those the caller may see.
 func TestLinkedInIncidentList(t *testing.T) {
 	t.Parallel()
-	auth := headerAuth{"reader": &reader, "admin": &admin}
-	ts := newTestServer(t, func(c *httpapi.Config) {
-		ctx := context.Background()
-		if _, err := c.Store.Apply(ctx, storetest.MarkedCurated()); err != nil {
-			t.Fatal(err)
-		}
-		for _, other := range []string{"test-marked", "test-secret"} {
-			d := plotline.DuplicateDecision{A: istanbul, B: other, Verdict: plotline.DuplicateSame, By: "test"}
-			if err := c.Store.(plotline.ResolveStore).SaveDuplicateDecision(ctx, &d); err != nil {
-				t.Fatal(err)
-			}
-		}
-		eng, err := engine.New(ctx, c.Store.(engine.Source))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Analytics = &httpapi.EngineAnalytics{Engine: eng}
-		c.Auth = auth
-	})
+	srv := linkedServers(t, [][2]string{{istanbul, "test-marked"}, {istanbul, "test-secret"}}, reader, admin)
 	path := "/api/v1/incidents?q=date:2024-01..2024-04"
 	for who, want := range map[string][]string{"admin": {"test-marked", "test-secret"}, "reader": {"test-marked"}} {
-		res := (&userClient{ts: ts, name: who}).do(t, "GET", path, nil)
+		res := srv[who].do(t, "GET", path, nil)
 		var got httpapi.IncidentList
 		res.json(t, &got)
 		if res.status != 200 || !slices.Equal(got.Linked[istanbul], want) {
@@ -285,26 +280,10 @@ func TestLinkedInIncidentList(t *testing.T) {
 func TestLinkedGroupVisibleWhenARecordIs(t *testing.T) {
 	t.Parallel()
 	const esslingen = "2024-06-19-deu-esslingen-is-member"
-	auth := headerAuth{"reader": &reader, "admin": &admin}
-	ts := newTestServer(t, func(c *httpapi.Config) {
-		ctx := context.Background()
-		if _, err := c.Store.Apply(ctx, storetest.MarkedCurated()); err != nil {
-			t.Fatal(err)
-		}
-		d := plotline.DuplicateDecision{A: "test-secret", B: esslingen, Verdict: plotline.DuplicateSame, By: "test"}
-		if err := c.Store.(plotline.ResolveStore).SaveDuplicateDecision(ctx, &d); err != nil {
-			t.Fatal(err)
-		}
-		eng, err := engine.New(ctx, c.Store.(engine.Source))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Analytics = &httpapi.EngineAnalytics{Engine: eng}
-		c.Auth = auth
-	})
+	srv := linkedServers(t, [][2]string{{"test-secret", esslingen}}, reader, admin)
 	path := "/api/v1/incidents?q=date:2024-04..2024-06%20country:AUT,DEU"
 	for who, linked := range map[string][]string{"admin": {"test-secret"}, "reader": nil} {
-		res := (&userClient{ts: ts, name: who}).do(t, "GET", path, nil)
+		res := srv[who].do(t, "GET", path, nil)
 		var got httpapi.IncidentList
 		res.json(t, &got)
 		var ids []string
