@@ -196,14 +196,7 @@ func scanChanged(t *testing.T, db Store) {
 func scanChangedFeedsEngine(t *testing.T, db Store) {
 	ctx := context.Background()
 	b := storetest.Fixture()
-	if _, err := db.Apply(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eng.Close)
+	eng := applyAndServe(t, db, b)
 	for i := range 3 {
 		if _, err := db.Apply(ctx, &plotline.Batch{By: "test", Incidents: []plotline.Incident{deltaIncident(fmt.Sprintf("e%d", i), "2024-06-01")}}); err != nil {
 			t.Fatal(err)
@@ -234,4 +227,19 @@ func scanChangedFeedsEngine(t *testing.T, db Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("count: incremental %+v, full %+v", got, want)
 	}
+}
+
+// applyAndServe writes b to db and returns an engine over it, closed with the test.
+func applyAndServe(t *testing.T, db Store, b *plotline.Batch) *engine.Engine {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.Apply(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eng.Close)
+	return eng
 }

@@ -45,14 +45,7 @@ func linkedCountOnce(t *testing.T, db LinkStore) {
 	b.Sources = append(b.Sources, plotline.Source{ID: "s-amber", Publisher: "Agency", Title: "Briefing", URL: "https://example.org/briefing",
 		Kind: "government", TLP: "amber", Published: plotline.MustDate("2024-03-02")})
 	b.Incidents = append(b.Incidents, gtd, acled)
-	if _, err := db.Apply(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(eng.Close)
+	eng := applyAndServe(t, db, b)
 	count := func(q string, asOf plotline.AsOf) int {
 		t.Helper()
 		var parsed *query.Query
