@@ -305,3 +305,31 @@ func TestImportWarnsOfUnterminatedFile(t *testing.T) {
 		}
 	}
 }
+
+// TestReimportKeepsPlaceholderName: two files spell one unmatched group
+// differently ("Al-Qaeda", "Al Qaeda": one placeholder actor). Re-importing
+// the first after the second changes nothing: the placeholder keeps the
+// name it was first stored with.
+func TestReimportKeepsPlaceholderName(t *testing.T) {
+	db := newDB(t)
+	dir := t.TempDir()
+	head := "data_id,iso,event_id_cnty,event_id_no_cnty,event_date,year,time_precision,event_type,sub_event_type,actor1,assoc_actor_1,inter1,actor2,assoc_actor_2,inter2,interaction,region,country,admin1,admin2,admin3,location,latitude,longitude,geo_precision,source,source_scale,notes,fatalities,timestamp,iso3\n"
+	files := map[string]string{}
+	for name, spelling := range map[string]string{"a": "Al-Qaeda", "b": "Al Qaeda"} {
+		path := filepath.Join(dir, name+".csv")
+		row := "1,4,AFG" + name + ",1,01 March 2020,2020,1,Battles,Armed clash," + spelling + ",,2,,,0,20,Asia,Afghanistan,Kabul,,,Kabul,34.5,69.2,1,Wire,National,Invented test row,3,1,AFG\n"
+		if err := os.WriteFile(path, []byte(head+row), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files[name] = path
+	}
+	for _, name := range []string{"a", "b"} {
+		if _, stderr, err := run(t, db, "import", "acled", files[name], "--quiet"); err != nil {
+			t.Fatalf("import %s: %v\n%s", name, err, stderr)
+		}
+	}
+	out, _, err := run(t, db, "import", "acled", files["a"], "--quiet")
+	if err != nil || !strings.Contains(out, "unchanged 1") || !strings.Contains(out, "nothing changed") {
+		t.Errorf("re-import of a: %v\n%s", err, out)
+	}
+}

@@ -225,10 +225,12 @@ func (run *runner) actorFor(ctx context.Context, cl Claim, in *plotline.Incident
 	if run.placeholders[id] {
 		return id, nil
 	}
-	a := plotline.Actor{ID: id, Name: cl.Name, Kind: plotline.ActorUnaffiliated, Sources: []string{run.ds.Source.ID},
-		Note: fmt.Sprintf("Group name as %s spells it, not matched to a known actor; see 'plotline review names'.", run.ds.Name)}
-	if _, err := run.tx.PutActor(ctx, &a); err != nil {
-		return "", fmt.Errorf("placeholder actor for %q: %w", cl.Name, err)
+	if !run.res.HasPlaceholder(id) {
+		a := plotline.Actor{ID: id, Name: cl.Name, Kind: plotline.ActorUnaffiliated, Sources: []string{run.ds.Source.ID},
+			Note: fmt.Sprintf("Group name as %s spells it, not matched to a known actor; see 'plotline review names'.", run.ds.Name)}
+		if _, err := run.tx.PutActor(ctx, &a); err != nil {
+			return "", fmt.Errorf("placeholder actor for %q: %w", cl.Name, err)
+		}
 	}
 	run.placeholders[id] = true
 	if first.Decided && first.Verdict == plotline.VerdictNoMatch {

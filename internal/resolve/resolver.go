@@ -44,19 +44,21 @@ type Resolver struct {
 	nameWords          map[string][]string // actor → word sets of its strong names
 	decisions          map[[2]string]plotline.NameDecision
 	cache              map[[3]string]Result
-	usedWhere          bool // set by weakMatch when the incident's place decided
+	usedWhere          bool            // set by weakMatch when the incident's place decided
+	placeholders       map[string]bool // placeholder actors already stored
 }
 
-// New indexes actors (placeholders excluded: they are not identities) and
-// the current decisions.
+// New indexes actors (placeholders excluded: they are not identities; only
+// their IDs are kept, see HasPlaceholder) and the current decisions.
 func New(actors []plotline.Actor, decisions []plotline.NameDecision) *Resolver {
 	r := &Resolver{
 		actors: map[string]*plotline.Actor{},
 		strong: map[string][]string{}, strongFold: map[string][]string{}, words: map[string][]string{},
 		weak: map[string][]string{}, weakFold: map[string][]string{},
-		nameWords: map[string][]string{},
-		decisions: map[[2]string]plotline.NameDecision{},
-		cache:     map[[3]string]Result{},
+		nameWords:    map[string][]string{},
+		decisions:    map[[2]string]plotline.NameDecision{},
+		cache:        map[[3]string]Result{},
+		placeholders: map[string]bool{},
 	}
 	add := func(m map[string][]string, k, id string) {
 		if k != "" && !slices.Contains(m[k], id) {
@@ -66,6 +68,7 @@ func New(actors []plotline.Actor, decisions []plotline.NameDecision) *Resolver {
 	for i := range actors {
 		a := &actors[i]
 		if strings.HasPrefix(a.ID, PlaceholderPrefix) {
+			r.placeholders[a.ID] = true
 			continue
 		}
 		r.actors[a.ID] = a
@@ -336,3 +339,9 @@ func (r *Resolver) Actor(id string) (*plotline.Actor, bool) {
 	a, ok := r.actors[id]
 	return a, ok
 }
+
+// HasPlaceholder reports whether the placeholder actor id was among the
+// actors New was given: an import leaves a stored placeholder as it is (it
+// is named as the source first spelt it; a later spelling of the same key,
+// in another file, must not make a new version).
+func (r *Resolver) HasPlaceholder(id string) bool { return r.placeholders[id] }
